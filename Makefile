@@ -1,0 +1,54 @@
+# EdLink — the two commands: `make run` and `make test` (both work on a fresh clone).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EDLINK_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+PYTEST_WORKERS ?= 2
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export EDLINK_TEST_PG_URL
+
+.PHONY: install run test test-sqlite test-postgresql chromium lint bench clean
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+# Browser tests drive Debian's Chromium; install it when missing (needs root, as on CI).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+run: install
+	$(BIN)/edlink db upgrade
+	$(BIN)/edlink seed-demo
+	@echo "EdLink on http://$(HOST):$(PORT)/  (stop with Ctrl-C)"
+	$(BIN)/edlink run --host $(HOST) --port $(PORT)
+
+test: install chromium
+	@$(MAKE) --no-print-directory test-sqlite
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(EDLINK_TEST_PG_URL)" 2>/dev/null; then \
+	  $(MAKE) --no-print-directory test-postgresql; \
+	else \
+	  echo "== PostgreSQL does not answer at $(EDLINK_TEST_PG_URL): PostgreSQL run skipped"; \
+	fi
+
+test-sqlite: install
+	@echo "== EdLink test suite on SQLite"
+	EDLINK_TEST_DATABASE=sqlite $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+test-postgresql: install
+	@echo "== EdLink test suite on PostgreSQL ($(EDLINK_TEST_PG_URL))"
+	EDLINK_TEST_DATABASE=postgresql $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,31 @@
+"""The JSON API under /api/v1 (flask-smorest; OpenAPI at /api/v1/openapi.json)."""
+from __future__ import annotations
+
+import functools
+
+from flask import Flask
+from flask_login import current_user
+
+from edlink.extensions import api, login_manager
+
+
+def login_required(view):
+    """Like Flask-Login's, answering 401 JSON (invalid_token / unauthenticated)."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def me():
+    return current_user._get_current_object()
+
+
+def register_api(app: Flask) -> None:
+    from edlink.api import account, directory
+
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for blp in (account.blp, directory.blp):
+        api.register_blueprint(blp)

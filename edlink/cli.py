@@ -1,0 +1,182 @@
+"""The ``edlink`` command: Flask's CLI (run, db, shell) plus EdLink's own commands.
+
+Every command exits non-zero with a one-line reason on bad input.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from edlink.csvio import ImportRejected
+from edlink.errors import DomainError
+from edlink.extensions import db
+
+
+def _create_app():
+    from edlink import create_app
+    from edlink.config import ConfigError
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _fail(exc: DomainError) -> click.ClickException:
+    db.session.rollback()
+    if isinstance(exc, ImportRejected):
+        for row in exc.errors:
+            click.echo(f"  line {row.line}: {row.key + ': ' if row.key else ''}{row.reason}", err=True)
+    return click.ClickException(f"{exc.message} [{exc.code}]")
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _report(result) -> None:
+    s = result.summary()
+    click.echo(f"created {s['created']}, updated {s['updated']}, unchanged {s['unchanged']}, rejected 0")
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
+             load_dotenv=False, set_debug_flag=False)
+def main():
+    """EdLink: access provisioning and the embedded SER core."""
+
+
+@main.group()
+def users():
+    """Local identity provider users."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--email", default=None)
+@click.option("--name", default=None, help="Display name.")
+@with_appcontext
+def users_create(username, password_stdin, email, name):
+    """Create a local user (prompts for the password unless --password-stdin)."""
+    from edlink.users import create_local_user
+    if current_app.config["IDP"] != "local":
+        raise click.ClickException("users are created at the identity provider when EDLINK_IDP is not local")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_local_user(username, password, email=email, name=name)
+        db.session.commit()
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"created user {user.username}")
+
+
+@main.group()
+def tokens():
+    """Personal API tokens."""
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--name", default="command line", help="What the token is for.")
+@click.option("--expires-days", default=90, type=int, show_default=True)
+@with_appcontext
+def tokens_create(username, name, expires_days):
+    """Create a token; it is printed once, alone on the last line."""
+    from edlink.tokens import create_token
+    from edlink.users import get_user
+    try:
+        plain, row = create_token(get_user(username), name, expires_days, actor="system:cli")
+        db.session.commit()
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"token {row.name!r} for {username}, expires {row.expires_at:%Y-%m-%d}:")
+    click.echo(plain)
+
+
+@main.group()
+def grants():
+    """Grants of roles."""
+
+
+@grants.command("bootstrap-admin")
+@click.argument("username")
+@with_appcontext
+def grants_bootstrap_admin(username):
+    """Make USERNAME a state administrator (the first one comes from here)."""
+    from edlink.orgs import state_org
+    from edlink.users import get_user
+    from roles.grants import bootstrap_admin
+    state = state_org()
+    if state is None:
+        raise click.ClickException("there is no state org yet: run 'edlink orgs import FILE.csv' first")
+    try:
+        bootstrap_admin(get_user(username), state)
+        db.session.commit()
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"{username} is a state administrator at {state.code}")
+
+
+@main.group()
+def orgs():
+    """The organisation tree."""
+
+
+@orgs.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+def orgs_import(file):
+    """Create or update orgs from CSV (code,name,kind,parent_code,served_by_code)."""
+    from edlink.orgs import import_orgs
+    try:
+        result = import_orgs(_read(file), actor="system:cli")
+        db.session.commit()
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    _report(result)
+
+
+@main.group()
+def staff():
+    """The staff directory."""
+
+
+@staff.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+def staff_import(file):
+    """Apply a staff CSV whole or not at all."""
+    from edlink.staff import Actor, import_staff
+    try:
+        result = import_staff(_read(file), Actor("system:cli", "cli"))
+        db.session.commit()
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    _report(result)
+
+
+@main.command("seed-demo")
+@with_appcontext
+def seed_demo():
+    """Load the fictional demo state (idempotent; refused in production)."""
+    from edlink.demo import DEMO_LOGINS, seed
+    if current_app.config["PRODUCTION"]:
+        raise click.ClickException("seed-demo is refused under a production configuration")
+    try:
+        summary = seed()
+        db.session.commit()
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    click.echo(summary)
+    click.echo("Demo logins (username / password — who):")
+    for username, password, who in DEMO_LOGINS:
+        click.echo(f"  {username:<14} {password:<20} {who}")

@@ -1,0 +1,96 @@
+"""The fictional demo state for ``edlink seed-demo`` (idempotent).
+
+Every name here is an invented place or a role label ("Demo Teacher"); no real people.
+"""
+from __future__ import annotations
+
+from edlink.extensions import db
+from edlink.linking import link_account
+from edlink.orgs import get_org, import_orgs
+from edlink.staff import Actor, import_staff
+from edlink.users import create_local_user, find_local_user
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+ORGS_CSV = """code,name,kind,parent_code,served_by_code
+DS,Demo State Department of Education,state,,
+101,Pinecrest Parish School System,lea,DS,
+102,Harbor City Schools,lea,DS,
+103,Oakmoor Parish Schools,lea,DS,
+101001,Pinecrest High School,school,101,
+101002,Pinecrest Elementary School,school,101,
+102001,Harbor City Middle School,school,102,
+102002,Harbor City Elementary School,school,102,
+103001,Oakmoor Elementary School,school,103,
+NP1011,Lakeside Academy (nonpublic),nonpublic,DS,101
+EC1012,Little Acorns Early Learning Center,early_childhood,DS,101
+"""
+
+# staff_id,employee_number,first,last,email,lea,sites,type,status,username
+STAFF = [
+    ("1000000001", "20000001", "Demo", "New Staff", "101", "101001", "Teacher", "active", "newstaff"),
+    ("1000000002", "20000002", "Demo", "Teacher", "101", "101002", "Teacher", "active", "teacher"),
+    ("1000000003", "20000003", "Demo", "Coordinator", "101", "", "Administrator", "active", "coordinator"),
+    ("1000000004", "20000004", "Demo", "Supervisor", "101", "", "Special Education Supervisor", "active", "supervisor"),
+    ("1000000005", "20000005", "Demo", "Data Manager", "101", "", "Data Manager", "active", "datamanager"),
+    ("1000000006", "20000006", "Demo", "State Administrator", "DS", "", "State Staff", "active", "stateadmin"),
+    ("1000000007", "20000007", "Demo", "Auditor", "DS", "", "State Staff", "active", "auditor"),
+    ("1000000008", "20000008", "Demo", "Pending Hire", "101", "101001", "Teacher", "pending_hr", ""),
+    ("1000000009", "20000009", "Demo", "On Leave", "101", "101002", "Paraprofessional", "leave", ""),
+    ("1000000010", "20000010", "Demo", "Former Employee", "101", "101001", "Teacher", "terminated", ""),
+    ("1000000011", "20000011", "Demo", "Harbor Teacher", "102", "102001", "Teacher", "active", ""),
+    ("1000000012", "20000012", "Demo", "Harbor Coordinator", "102", "", "Administrator", "active", ""),
+    ("1000000013", "20000013", "Demo", "Oakmoor Teacher", "103", "103001", "Teacher", "active", ""),
+    ("1000000014", "20000014", "Demo", "Oakmoor Counselor", "103", "103001", "Counselor", "pending_hr", ""),
+]
+
+# username, who, linked, (role, org) grants
+PERSONAS = [
+    ("newstaff", "staff member, not yet linked (username already on the staff record)", False, []),
+    ("teacher", "teacher, linked", True, []),
+    ("coordinator", "security coordinator, Pinecrest Parish (101)", True,
+     [("edlink.security_coordinator", "101")]),
+    ("supervisor", "special-education supervisor, Pinecrest Parish (101)", True,
+     [("eser.sped_supervisor", "101")]),
+    ("datamanager", "data manager, Pinecrest Parish (101)", True, [("edlink.data_manager", "101")]),
+    ("stateadmin", "state administrator", True, [("edlink.state_admin", "DS")]),
+    ("auditor", "state auditor", True, [("edlink.auditor", "DS")]),
+]
+
+DEMO_LOGINS = [(username, DEMO_PASSWORD, who) for username, who, _, _ in PERSONAS]
+
+
+def staff_csv() -> str:
+    head = "staff_id,employee_number,first_name,last_name,email,lea_code,site_codes,staff_type,status,username\n"
+    lines = [f"{sid},{emp},{first},{last},{(user or sid) + '@demo.example'},{lea},{sites},{kind},{status},{user}"
+             for sid, emp, first, last, lea, sites, kind, status, user in STAFF]
+    return head + "\n".join(lines) + "\n"
+
+
+def seed() -> str:
+    from roles.grants import create_grant
+    from roles.models import Grant
+
+    orgs = import_orgs(ORGS_CSV, actor="system:demo")
+    staff = import_staff(staff_csv(), Actor("system:demo", "demo"))
+    made_users = made_links = made_grants = 0
+    for username, _who, linked, grants in PERSONAS:
+        user = find_local_user(username)
+        if user is None:
+            record = next(s for s in STAFF if s[8] == username)
+            user = create_local_user(username, DEMO_PASSWORD, email=f"{username}@demo.example",
+                                     name=f"{record[2]} {record[3]}", actor="system:demo")
+            made_users += 1
+        if linked and user.active_link is None:
+            link_account(user, next(s[0] for s in STAFF if s[8] == username))
+            made_links += 1
+        for role, org_code in grants:
+            org = get_org(org_code)
+            held = db.session.execute(db.select(Grant).where(
+                Grant.user_id == user.id, Grant.role_code == role, Grant.org_id == org.id,
+                Grant.status == "active")).scalars().first()
+            if held is None:
+                create_grant(user, role, org, source="demo", granted_by=None, actor="system:demo")
+                made_grants += 1
+    return (f"demo state: orgs {orgs.summary()}, staff {staff.summary()}, "
+            f"users created {made_users}, links made {made_links}, grants made {made_grants}")

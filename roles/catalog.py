@@ -1,0 +1,105 @@
+"""The role catalog, read from roles/catalog.toml and checked before use."""
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+
+from edlink.errors import DomainError, NotFound
+
+SCOPE_LEVELS = ("state", "lea", "site")
+
+
+class CatalogError(DomainError):
+    status = 422
+    code = "catalog_invalid"
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    name: str
+    application: str
+    description: str
+    scope: tuple[str, ...]
+    approval: tuple[str, ...]
+    implies: tuple[str, ...] = ()
+    permissions: tuple[str, ...] = ()
+    requires_statement: bool = False
+    max_holders_per_lea: int | None = None
+    max_days: int | None = None
+    tas_codes: tuple[str, ...] = ()
+
+
+@dataclass
+class Catalog:
+    applications: dict[str, dict]
+    permissions: dict[str, str]
+    roles: dict[str, Role]
+    effective: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def role(self, code: str) -> Role:
+        try:
+            return self.roles[code]
+        except KeyError:
+            raise NotFound("unknown_role", f"No role has the code {code!r}.") from None
+
+    def roles_with(self, permission: str) -> set[str]:
+        return {code for code, perms in self.effective.items() if permission in perms}
+
+
+def parse(text: str) -> Catalog:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(message=f"catalog.toml is not valid TOML: {exc}") from exc
+    problems: list[str] = []
+    apps = data.get("applications", {})
+    perms = data.get("permissions", {})
+    roles: dict[str, Role] = {}
+    tas_seen: dict[str, str] = {}
+    for code, raw in data.get("roles", {}).items():
+        role = Role(code=code, name=raw["name"], application=raw["application"],
+                    description=" ".join(raw.get("description", "").split()),
+                    scope=tuple(raw.get("scope", ())), approval=tuple(raw.get("approval", ())),
+                    implies=tuple(raw.get("implies", ())), permissions=tuple(raw.get("permissions", ())),
+                    requires_statement=bool(raw.get("requires_statement", False)),
+                    max_holders_per_lea=raw.get("max_holders_per_lea"), max_days=raw.get("max_days"),
+                    tas_codes=tuple(raw.get("tas_codes", ())))
+        if role.application not in apps:
+            problems.append(f"{code}: unknown application {role.application}")
+        problems += [f"{code}: unknown permission {p}" for p in role.permissions if p not in perms]
+        problems += [f"{code}: unknown scope level {s}" for s in role.scope if s not in SCOPE_LEVELS]
+        for tas in role.tas_codes:
+            if tas in tas_seen:
+                problems.append(f"TAS code {tas} is mapped to both {tas_seen[tas]} and {code}")
+            tas_seen[tas] = code
+        roles[code] = role
+    for role in roles.values():
+        problems += [f"{role.code}: unknown approver role {a}" for a in role.approval if a not in roles]
+        problems += [f"{role.code}: implies unknown role {r}" for r in role.implies if r not in roles]
+    catalog = Catalog(apps, perms, roles)
+    if not problems:
+        for code in roles:
+            try:
+                catalog.effective[code] = frozenset(_effective(roles, code, ()))
+            except CatalogError as exc:
+                problems.append(exc.message)
+    if problems:
+        raise CatalogError(message="The catalog is invalid: " + "; ".join(sorted(set(problems))))
+    return catalog
+
+
+def _effective(roles: dict[str, Role], code: str, path: tuple[str, ...]) -> set[str]:
+    if code in path:
+        raise CatalogError(message="implication cycle: " + " -> ".join(path + (code,)))
+    perms = set(roles[code].permissions)
+    for implied in roles[code].implies:
+        perms |= _effective(roles, implied, path + (code,))
+    return perms
+
+
+@functools.cache
+def load() -> Catalog:
+    return parse(resources.files("roles").joinpath("catalog.toml").read_text("utf-8"))

@@ -1,0 +1,1 @@
+"""SER: the embedded Special Education Reporting core, reached only through roles.gate."""

@@ -1,0 +1,1 @@
+"""Workflows: access requests, routing, approvals, reviews and lifecycle jobs."""
