@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from edlink.extensions import db
 from edlink.types import UTCDateTime
@@ -41,3 +41,30 @@ class AuditEvent(db.Model):
             "target_id": self.target_id, "org": self.org_code, "details": self.details or {},
             "hash": self.hash,
         }
+
+
+class AppendOnlyError(RuntimeError):
+    """Something tried to change or remove an audit event (always a bug)."""
+
+
+def _refuse(what: str) -> AppendOnlyError:
+    return AppendOnlyError(f"audit_event is append-only: {what} refused")
+
+
+@event.listens_for(AuditEvent, "before_update")
+def _refuse_update(_mapper, _connection, target: AuditEvent) -> None:
+    raise _refuse(f"changing event {target.seq}")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_delete(_mapper, _connection, target: AuditEvent) -> None:
+    raise _refuse(f"deleting event {target.seq}")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk(state: ORMExecuteState) -> None:
+    """``session.execute(update(AuditEvent) ...)`` / ``delete(...)`` bypass the mapper events."""
+    if state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) == AuditEvent.__tablename__:
+            raise _refuse("UPDATE" if state.is_update else "DELETE")

@@ -51,6 +51,11 @@ def main():
     """EdLink: access provisioning and the embedded SER core."""
 
 
+from audit.cli import audit_group  # noqa: E402
+
+main.add_command(audit_group)
+
+
 @main.group()
 def users():
     """Local identity provider users."""

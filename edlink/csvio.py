@@ -84,7 +84,9 @@ def read_rows(data: str | bytes, columns: list[str], required: list[str] | None 
         if not values or all(not v.strip() for v in values):
             continue
         if len(values) > len(header):
-            rows.append((number, {"__error__": f"{len(values)} values for {len(header)} columns"}))
+            # keep the row's values too, so the rejection can name the row's key
+            known = {h: v.strip() for h, v in zip(header, values[:len(header)], strict=True)}
+            rows.append((number, {**known, "__error__": f"{len(values)} values for {len(header)} columns"}))
             continue
         values = values + [""] * (len(header) - len(values))
         rows.append((number, {h: v.strip() for h, v in zip(header, values, strict=True)}))

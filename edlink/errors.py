@@ -85,25 +85,36 @@ def wants_json() -> bool:
 
 def _http_exception(exc: HTTPException):
     status = exc.code or 500
+    # the headers HTTP asks for (Allow on a 405, Retry-After, ...), without the content type
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
     if wants_json():
         code = getattr(exc, "edlink_code", None) or HTTP_CODES.get(status, "error")
+        message = getattr(exc, "edlink_message", None) or exc.description or exc.name
         fields: dict[str, Any] = {}
+        problems: list[str] = []
         data = getattr(exc, "data", None)  # webargs / flask-smorest validation details
         if isinstance(data, dict) and data.get("messages"):
             messages = data["messages"]
             for location in ("json", "query", "form", "files", "headers"):
-                if isinstance(messages.get(location), dict):
-                    fields.update(messages[location])
-            code = "validation_error"
-            status = 422
-        message = getattr(exc, "edlink_message", None) or exc.description or exc.name
-        if code == "validation_error" and fields:
+                value = messages.get(location)
+                if isinstance(value, dict):
+                    fields.update(value)
+                elif isinstance(value, list):  # about the body as a whole: "Invalid JSON body."
+                    problems.extend(str(v) for v in value)
+        if fields:
+            code, status = "validation_error", 422
             message = "Some fields are missing or invalid: " + ", ".join(sorted(fields)) + "."
-        return api_error(status, code, message, fields)
+        elif problems:
+            message = " ".join(problems)
+        response = api_error(status, code, message, fields)
+        for key, value in headers:
+            if key not in response.headers:
+                response.headers.add(key, value)
+        return response
     if status in (301, 302, 303, 307, 308):
         return exc
     return render_template("errors/error.html", status=status, title=exc.name,
-                           message=exc.description), status
+                           message=exc.description), status, headers
 
 
 def settle(exc: DomainError) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 
 class LoginForm(FlaskForm):
@@ -25,8 +25,9 @@ class LinkForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=100)],
                        description="What the token is for, e.g. the script that uses it.")
+    # InputRequired, not DataRequired: 0 is an answer (out of range), not a missing one
     expires_days = IntegerField("Expires after (days)", default=90,
-                                validators=[DataRequired(), NumberRange(min=1, max=366)])
+                                validators=[InputRequired(), NumberRange(min=1, max=366)])
     submit = SubmitField("Create token")
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import func
 
 import audit
+from audit.models import AuditEvent
 from edlink import clock
 from edlink.errors import DomainError
 from edlink.extensions import db
@@ -48,7 +50,12 @@ def _refuse(user: User, code: str, staff_id: str, record: StaffRecord | None = N
 
 
 def failures_last_hour(user: User) -> int:
-    return audit.count("link.failed", actor_id=user.id, since=clock.now() - timedelta(hours=1))
+    """Attempts the rule refused in the last hour. Attempts the limit itself turned away are
+    audited too but do not count, so the limit is "5 an hour", not "an hour after you stop"."""
+    return db.session.execute(db.select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "link.failed", AuditEvent.actor_id == user.id,
+        AuditEvent.occurred_at >= clock.now() - timedelta(hours=1),
+        AuditEvent.details["reason"].as_string() != "rate_limited")).scalar_one()
 
 
 def link_account(user: User, staff_id: str) -> Link:

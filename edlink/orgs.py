@@ -44,15 +44,17 @@ def covered_org_ids(org: Org) -> set[int]:
 
     The state covers everything; an LEA covers itself, its schools, and the nonpublic schools
     and early-childhood centres it serves; a site covers itself. Computed as the closure over
-    "is a child of" and "is served by", so a deeper tree still answers correctly.
+    "is served by" (for served sites) or else "is a child of", so a deeper tree still answers
+    correctly and the answer agrees with :func:`covers` and ``Org.lea``.
     """
     rows = db.session.execute(db.select(Org.id, Org.parent_id, Org.served_by_id)).all()
     under: dict[int, list[int]] = defaultdict(list)
     for org_id, parent_id, served_by_id in rows:
-        if parent_id is not None:
-            under[parent_id].append(org_id)
-        if served_by_id is not None and served_by_id != parent_id:
-            under[served_by_id].append(org_id)
+        # a site served by an LEA is grouped under that LEA alone (as Org.lea says), even when
+        # its administrative parent is another LEA
+        group = served_by_id if served_by_id is not None else parent_id
+        if group is not None:
+            under[group].append(org_id)
     covered, todo = {org.id}, [org.id]
     while todo:
         for child in under.get(todo.pop(), ()):
@@ -92,7 +94,7 @@ def import_orgs(data: str | bytes, actor=None) -> ImportResult:
     errors: list[RowError] = []
     for line, row in rows:
         if "__error__" in row:
-            errors.append(RowError(line, row["__error__"]))
+            errors.append(RowError(line, row["__error__"], row.get("code", "")))
             continue
         code = row["code"]
         if not code or not row["name"]:
@@ -119,9 +121,14 @@ def import_orgs(data: str | bytes, actor=None) -> ImportResult:
             errors.append(RowError(line, "served_by_code (the LEA that serves it) is required", code))
         elif served and kinds.get(served) != "lea":
             errors.append(RowError(line, f"served_by_code {served} is not an LEA", code))
-    if sum(1 for r in in_file.values() if r["kind"] == "state") + sum(
-            1 for c, o in existing.items() if o.kind == "state" and c not in in_file) > 1:
-        errors.append(RowError(0, "there can be only one state org"))
+    states = [c for c, o in existing.items() if o.kind == "state" and c not in in_file] + [
+        c for c, r in in_file.items() if r["kind"] == "state"]
+    if len(states) > 1:  # name the file's state rows, not a line 0
+        for code, row in in_file.items():
+            if row["kind"] == "state":
+                others = ", ".join(s for s in states if s != code)
+                errors.append(RowError(int(row["line"]),
+                                       f"there can be only one state org ({others} is one)", code))
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.line), "organisation file")
 

@@ -41,7 +41,8 @@ def get_staff(staff_id: str) -> StaffRecord:
 def snapshot(record: StaffRecord) -> dict[str, str | None]:
     return {"employee_number": record.employee_number, "first_name": record.first_name,
             "last_name": record.last_name, "email": record.email, "lea_code": record.lea.code,
-            "site_codes": record.site_codes, "staff_type": record.staff_type,
+            # sorted here, as import rows are, whatever order the database collates codes in
+            "site_codes": ";".join(sorted(s.code for s in record.sites)), "staff_type": record.staff_type,
             "status": record.status, "username": record.username}
 
 
@@ -173,6 +174,10 @@ def _check_rows(rows, actor: Actor) -> tuple[list[RowError], dict[str, dict], di
             problems.append(f"unknown LEA {row['lea_code']!r}")
         elif not _may_manage(actor, lea):
             problems.append(f"you do not manage the staff of {lea.code}")
+        current = existing.get(key)
+        if current is not None and not _may_manage(actor, current.lea):
+            # moving a record out of a school system is for someone who manages that one too
+            problems.append("this staff ID is on a record of a school system you do not manage")
         site_codes = [c.strip() for c in row["site_codes"].split(";") if c.strip()]
         for code in site_codes:
             site = orgs.get(code)
@@ -185,7 +190,8 @@ def _check_rows(rows, actor: Actor) -> tuple[list[RowError], dict[str, dict], di
         for name, value in (("staff_id", key), ("employee_number", row["employee_number"]),
                             ("username", username_key(row["username"]))):
             if value and value in seen[name]:
-                problems.append(f"duplicate {name.replace('_', ' ')} in the file (also on line {seen[name][value]})")
+                label = {"staff_id": "staff ID", "employee_number": "employee number"}.get(name, name)
+                problems.append(f"duplicate {label} in the file (also on line {seen[name][value]})")
             elif value:
                 seen[name][value] = line
         if problems:
@@ -219,15 +225,21 @@ def import_staff(data: str | bytes, actor: Actor) -> ImportResult:
     existing = {r.staff_id: r for r in db.session.execute(
         db.select(StaffRecord).where(StaffRecord.staff_id.in_(list(good)))).scalars()}
     result = ImportResult()
-    # free usernames that move between records in this file before assigning them
+    befores = {key: snapshot(record) for key, record in existing.items()}
+    # free usernames and employee numbers that move between records in this file before
+    # assigning them, so a swap or a hand-over never trips a unique constraint half-way
     for key, row in good.items():
         record = existing.get(key)
-        if record is not None and record.username_key != username_key(row["username"]):
+        if record is None:
+            continue
+        if record.username_key != username_key(row["username"]):
             record.username_key = None
+        if record.employee_number != row["employee_number"]:
+            record.employee_number = f"~{record.id:07x}"  # never a valid (8-digit) number
     db.session.flush()
     for key, row in good.items():
         record = existing.get(key)
-        before = snapshot(record) if record else {}
+        before = befores.get(key, {})
         if record is None:
             record = StaffRecord(staff_id=key, created_at=clock.now())
             db.session.add(record)

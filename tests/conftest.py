@@ -43,6 +43,19 @@ def _migrate(url: str, instance: str) -> None:
         db.engine.dispose()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """argon2 at its production cost makes every demo seed slow; the tests check behaviour,
+    not hash strength, so they hash with the smallest parameters (still real argon2id)."""
+    from argon2 import PasswordHasher
+
+    import edlink.users
+    saved = edlink.users._hasher
+    edlink.users._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    edlink.users._hasher = saved
+
+
 @pytest.fixture(scope="session")
 def database(tmp_path_factory, worker_id):
     """The run's migrated database: a template file (SQLite) or a database of its own (PostgreSQL)."""
@@ -151,3 +164,28 @@ def login(client, username: str, password: str = "demo-pass-2026"):
                                        "csrf_token": client.csrf_token()})
     assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
     return resp
+
+
+@pytest.fixture
+def make_app(app_config):
+    """Build an app on the test database with settings of its own: ``make_app(LOGIN_MAX_FAILURES=3)``.
+
+    Its app context is pushed (on top of any other) and popped at teardown; its test client is
+    the CSRF-aware one.
+    """
+    made = []
+
+    def make(**overrides):
+        application = create_app({**app_config, **overrides})
+        application.test_client_class = CsrfClient
+        ctx = application.app_context()
+        ctx.push()
+        made.append(ctx)
+        return application
+
+    yield make
+    for ctx in reversed(made):
+        db.session.remove()
+        db.engine.dispose()
+        ctx.pop()
+    clock.set_now(None)

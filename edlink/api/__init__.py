@@ -24,8 +24,9 @@ def me():
 
 
 def register_api(app: Flask) -> None:
+    from audit import api as audit_api
     from edlink.api import account, directory
 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for blp in (account.blp, directory.blp):
+    for blp in (account.blp, directory.blp, audit_api.blp):
         api.register_blueprint(blp)

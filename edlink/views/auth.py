@@ -14,7 +14,11 @@ from edlink.views import bp
 
 
 def _safe_next(target: str | None) -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+    """``target`` when it is a path on this site, else home. Browsers read a backslash as a
+    slash and drop tabs and newlines, so ``/\\evil`` or ``/<TAB>/evil`` would leave the site."""
+    if (target and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and not any(ord(c) < 32 or ord(c) == 127 for c in target)
+            and not urlsplit(target).netloc):
         return target
     return url_for("edlink.home")
 
