@@ -47,6 +47,14 @@ test-postgresql: install
 	@echo "== EdLink test suite on PostgreSQL ($(EDLINK_TEST_PG_URL))"
 	EDLINK_TEST_DATABASE=postgresql $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
+# Benchmarks (bench/README.md): not part of `make test`. PostgreSQL runs when it answers.
+EDLINK_BENCH_PG_URL ?= $(EDLINK_TEST_PG_URL)
+export EDLINK_BENCH_PG_URL
+bench: install
+	@echo "== EdLink benchmarks (PostgreSQL at $(EDLINK_BENCH_PG_URL) when it answers)"
+	$(BIN)/python -m bench.audit_append
+	$(BIN)/python -m bench.audit_verify
+
 lint: install
 	$(BIN)/ruff check .
 

@@ -11,7 +11,7 @@ import decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, text
+from sqlalchemy import func
 
 from audit.chain import GENESIS, event_hash
 from audit.models import AuditEvent
@@ -64,9 +64,29 @@ def audit_key() -> bytes:
     return str(current_app.config["AUDIT_KEY"]).encode("utf-8")
 
 
-def _lock_chain() -> None:
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+_LOCK = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"
+_HEAD = "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"
+
+
+def _chain_head() -> tuple[int, str]:
+    """Take the append lock (PostgreSQL; SQLite has one writer) and then read the chain's head,
+    in the caller's transaction: (last seq, its hash), or (0, GENESIS) for an empty trail.
+
+    Two statements on every append, sent straight through the driver on the session's own
+    connection: the ORM's per-statement work would cost more than the rest of the append
+    (bench/audit_append.py). The lock comes first, in a statement of its own, so the read that
+    follows (a new snapshot under READ COMMITTED) sees the head the previous holder committed.
+    """
+    conn = db.session.connection()
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            cursor.execute(_LOCK)
+        cursor.execute(_HEAD)
+        last = cursor.fetchone()
+    finally:
+        cursor.close()
+    return (last[0], last[1]) if last else (0, GENESIS)
 
 
 def record(action: str, actor: Any = None, target: Any = None, org: Any = None,
@@ -76,17 +96,14 @@ def record(action: str, actor: Any = None, target: Any = None, org: Any = None,
     ``actor``: a User, a label such as ``"system:cli"``, or None for an anonymous caller.
     ``target``: a model instance, a ``(type, id)`` pair, or None. ``org``: an Org or its code.
     """
-    _lock_chain()
-    last = db.session.execute(
-        db.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    last_seq, last_hash = _chain_head()
     actor_id, actor_label = _actor(actor)
     target_type, target_id = _target(target)
     event = AuditEvent(
-        seq=(last.seq + 1) if last else 1, occurred_at=clock.now(), action=action,
+        seq=last_seq + 1, occurred_at=clock.now(), action=action,
         actor_id=actor_id, actor=actor_label, target_type=target_type, target_id=target_id,
         org_code=_org(org), details=_plain(details or {}),
-        prev_hash=(last.hash if last else GENESIS),
+        prev_hash=last_hash,
     )
     event.hash = event_hash(audit_key(), event.prev_hash, event)
     db.session.add(event)

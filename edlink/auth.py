@@ -2,6 +2,8 @@
 request boundary that commits once (or rolls back)."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
@@ -84,12 +86,28 @@ def _before_request():
             if request.path.startswith("/api/"):
                 return api_error(401, "session_expired", "Your session ended after inactivity; sign in again.")
             flash("You were signed out after a period of inactivity.", "warning")
-            return redirect(url_for("edlink.login", next=request.full_path.rstrip("?")))
+            # come back to the page after signing in; a form post cannot be replayed by a GET,
+            # so after one the page it came from is the place to return to
+            back = request.full_path.rstrip("?") if request.method == "GET" else _same_site_path(request.referrer)
+            return redirect(url_for("edlink.login", next=back) if back else url_for("edlink.login"))
         if current_user.is_authenticated:
             session["last_seen"] = now
-        if request.method not in SAFE_METHODS:
+        # CSRF protects a signed-in session; an anonymous API call has none to abuse and gets
+        # the view's 401 instead (pages still check, so sign-in forms keep their token).
+        anonymous_api = request.path.startswith("/api/") and not current_user.is_authenticated
+        if request.method not in SAFE_METHODS and not anonymous_api:
             csrf.protect()
     return None
+
+
+def _same_site_path(url: str | None) -> str | None:
+    """The path (and query) of ``url`` when it points at this site, else None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _after_request(response):

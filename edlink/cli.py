@@ -45,7 +45,25 @@ def _report(result) -> None:
     click.echo(f"created {s['created']}, updated {s['updated']}, unchanged {s['unchanged']}, rejected 0")
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
+class EdLinkGroup(FlaskGroup):
+    """Flask's CLI group, turning a database that is missing or not migrated into a one-line reason."""
+
+    def invoke(self, ctx):
+        import sqlite3
+
+        import psycopg
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError, sqlite3.OperationalError, psycopg.OperationalError,
+                psycopg.ProgrammingError) as exc:
+            orig = getattr(exc, "orig", None) or exc
+            reason = (str(orig).strip().splitlines() or ["unknown error"])[0]
+            raise click.ClickException(f"the database is not ready ({reason}); check EDLINK_DATABASE_URL "
+                                       "and run `edlink db upgrade`") from exc
+
+
+@click.group(cls=EdLinkGroup, create_app=_create_app, add_default_commands=True,
              load_dotenv=False, set_debug_flag=False)
 def main():
     """EdLink: access provisioning and the embedded SER core."""
@@ -167,6 +185,44 @@ def staff_import(file):
     except DomainError as exc:
         raise _fail(exc) from exc
     _report(result)
+
+
+@main.group()
+def jobs():
+    """Scheduled jobs (the scheduler runs them periodically; these run one once)."""
+
+
+@jobs.command("run")
+@click.argument("name")
+@click.option("--now", "now_text", default=None, metavar="ISO",
+              help="Run as of this instant (ISO 8601, e.g. 2026-03-01T07:00:00Z).")
+@with_appcontext
+def jobs_run(name, now_text):
+    """Run the scheduled job NAME once (e.g. notifications.dispatch)."""
+    from edlink import clock
+    from edlink import jobs as registry
+    now = None
+    if now_text is not None:
+        try:
+            now = clock.parse_iso(now_text)
+        except ValueError as exc:
+            raise click.ClickException(f"--now must be an ISO 8601 instant, not {now_text!r}") from exc
+    try:
+        result = registry.run(name, now)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    if isinstance(result, dict):
+        result = ", ".join(f"{key} {value}" for key, value in result.items())
+    click.echo(f"{name}: {result if result is not None else 'done'}")
+
+
+@jobs.command("list")
+@with_appcontext
+def jobs_list():
+    """The names of the scheduled jobs."""
+    from edlink import jobs as registry
+    for name in registry.names():
+        click.echo(name)
 
 
 @main.command("seed-demo")

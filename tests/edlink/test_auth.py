@@ -374,3 +374,24 @@ def test_flash_and_messages_escape_user_input(demo, client):
     body = resp.get_data(as_text=True)
     assert "<script>x</script>" not in body
     assert html.escape("<script>x</script>") in body
+
+
+def test_anonymous_unsafe_api_call_is_401_not_a_csrf_error(demo, client):
+    resp = client.post("/api/v1/me/link", json={"staff_id": "1000000001"}, csrf=False)
+    assert resp.status_code == 401
+    assert resp.get_json()["error"]["code"] == "unauthenticated"
+
+
+def test_idle_timeout_on_a_form_post_returns_to_the_form_page(demo, client):
+    pin()
+    login(client, "newstaff")
+    clock.advance(_dt.timedelta(minutes=31))
+    resp = client.post("/account/link", data={"staff_id": "1000000001"},
+                       headers={"Referer": "http://localhost/account/link"})
+    assert resp.status_code == 302 and resp.location == "/login?next=/account/link"
+    clock.advance(_dt.timedelta(minutes=1))
+    login(client, "newstaff")
+    clock.advance(_dt.timedelta(minutes=31))
+    resp = client.post("/account/link", data={"staff_id": "1000000001"},
+                       headers={"Referer": "http://elsewhere.example/phish"})
+    assert resp.status_code == 302 and resp.location == "/login"

@@ -235,3 +235,12 @@ def test_console_script_refuses_production_with_default_keys(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert "Traceback" not in done.stderr
     assert lines and "EDLINK_SECRET_KEY" in lines[-1], done.stderr
+
+
+@pytest.mark.parametrize("args", [["audit", "verify"], ["users", "create", "someone", "--password-stdin"]])
+def test_commands_on_an_unmigrated_database_say_so_in_one_line(tmp_path, args):
+    proc = subprocess.run([EDLINK, *args], input="a-long-enough-password\n", capture_output=True, text=True,
+                          cwd=tmp_path, env=clean_env(EDLINK_INSTANCE_PATH=str(tmp_path)), timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("Error: the database is not ready")
