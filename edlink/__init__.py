@@ -47,10 +47,15 @@ def _init_extensions(app: Flask) -> None:
     import roles
     roles.init_app(app)
 
+    import workflows
+    workflows.init_app(app)
+
     # every package's models, so migrations and metadata see all tables
     import audit.models  # noqa: F401
     import edlink.models  # noqa: F401
+    import notifications.models  # noqa: F401
     import roles.models  # noqa: F401
+    import workflows.models  # noqa: F401
 
 
 def _sqlite_pragmas(app: Flask) -> None:
@@ -73,10 +78,20 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import notifications
     from edlink.api import register_api
     from edlink.views import bp as edlink_pages
     from edlink.views.context import init_app as init_templates
+    from notifications.views import bp as notification_pages
 
     app.register_blueprint(edlink_pages)
+    app.register_blueprint(notification_pages)
     init_templates(app)
+    notifications.init_app(app)  # navigation entry, unread badge, template filter, dispatch job
+
+    from audit import views as audit_pages
+    audit_pages.init_app(app)
+
+    from workflows import views as workflows_pages
+    workflows_pages.init_app(app)
     register_api(app)

@@ -23,11 +23,28 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_HOST": "127.0.0.1",
     "SMTP_PORT": 25,
     "MAIL_FROM": "edlink@localhost",
+    "SMTP_SECURITY": "none",  # none | starttls | tls (implicit TLS, usually port 465)
+    "SMTP_USERNAME": None,  # log in when set
+    "SMTP_PASSWORD": None,
+    "SMTP_TIMEOUT_SECONDS": 30,
+    "MAIL_MAX_ATTEMPTS": 8,  # then the message is marked failed with its last error
+    "MAIL_RETRY_BASE_SECONDS": 60,  # backoff: base, 2 x base, 4 x base, ... up to the cap
+    "MAIL_RETRY_MAX_SECONDS": 6 * 3600,
+    "MAIL_LEASE_SECONDS": 300,  # a claimed message is another dispatcher's to retry after this
+    "MAIL_BATCH_SIZE": 200,  # messages one dispatch run sends at most
+    "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails
+    "DIGEST_HOUR": 7,  # daily digests go out at this hour, in MAIL_TIMEZONE
+    "MAIL_TIMEZONE": "UTC",  # dates in messages and the digest hour (an IANA name)
     "IDLE_TIMEOUT_MINUTES": 30,
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
     "LINK_MAX_FAILURES_PER_HOUR": 5,
     "PAGE_SIZE": 25,
+    # requests: business-day deadlines (workflows.calendar)
+    "TIMEZONE": "America/Chicago",
+    "HOLIDAYS": [],
+    "STAGE_DEADLINE_BUSINESS_DAYS": 5,
+    "REQUEST_EXPIRY_BUSINESS_DAYS": 20,
     # Flask / extensions
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -85,6 +102,7 @@ def finalise(config: Any, instance_path: str) -> None:
     config["IDP"] = str(config["IDP"]).lower()
     if config["IDP"] not in ("local", "keycloak"):
         raise ConfigError(f"EDLINK_IDP must be 'local' or 'keycloak', not {config['IDP']!r}")
+    _mail_settings(config)
     production = str(config["ENV"]).lower() == "production"
     config["PRODUCTION"] = production
     if production:
@@ -94,3 +112,25 @@ def finalise(config: Any, instance_path: str) -> None:
             raise ConfigError("production mode needs EDLINK_AUDIT_KEY set to a secret of your own")
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _mail_settings(config: Any) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    config["SMTP_SECURITY"] = str(config["SMTP_SECURITY"] or "none").lower()
+    if config["SMTP_SECURITY"] not in ("none", "starttls", "tls"):
+        raise ConfigError(f"EDLINK_SMTP_SECURITY must be none, starttls or tls, not {config['SMTP_SECURITY']!r}")
+    for key in ("SMTP_PORT", "SMTP_TIMEOUT_SECONDS", "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_BASE_SECONDS",
+                "MAIL_RETRY_MAX_SECONDS", "MAIL_LEASE_SECONDS", "MAIL_BATCH_SIZE", "DIGEST_HOUR"):
+        try:
+            config[key] = int(config[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"EDLINK_{key} must be a whole number, not {config[key]!r}") from exc
+    if config["MAIL_MAX_ATTEMPTS"] < 1:
+        raise ConfigError("EDLINK_MAIL_MAX_ATTEMPTS must be at least 1")
+    if not 0 <= config["DIGEST_HOUR"] <= 23:
+        raise ConfigError("EDLINK_DIGEST_HOUR must be an hour from 0 to 23")
+    try:
+        ZoneInfo(str(config["MAIL_TIMEZONE"]))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"EDLINK_MAIL_TIMEZONE is not a known time zone: {config['MAIL_TIMEZONE']!r}") from exc
+    config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")

@@ -67,9 +67,16 @@ def staff_csv() -> str:
     return head + "\n".join(lines) + "\n"
 
 
+STATEMENT = ("2026-1", "Confidentiality of student records",
+             "I will look at student records only when my work needs it, share them only with people "
+             "entitled to see them, keep my password to myself, and report any disclosure I notice at once. "
+             "I understand that my use of these systems is recorded and reviewed.")
+
+
 def seed() -> str:
     from roles.grants import create_grant
     from roles.models import Grant
+    from workflows import attestations
 
     orgs = import_orgs(ORGS_CSV, actor="system:demo")
     staff = import_staff(staff_csv(), Actor("system:demo", "demo"))
@@ -92,5 +99,7 @@ def seed() -> str:
             if held is None:
                 create_grant(user, role, org, source="demo", granted_by=None, actor="system:demo")
                 made_grants += 1
+    if attestations.current_statement() is None:
+        attestations.publish(*STATEMENT, None, actor="system:demo")
     return (f"demo state: orgs {orgs.summary()}, staff {staff.summary()}, "
             f"users created {made_users}, links made {made_links}, grants made {made_grants}")

@@ -29,3 +29,17 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
 api = Api()
+
+
+def savepoint():
+    """A savepoint to recover from a unique-index race (an IntegrityError) and carry on.
+
+    Only PostgreSQL needs one: there, two transactions really overlap, and an error aborts the
+    transaction unless rolled back to a savepoint. SQLite runs one writer at a time, so the race
+    cannot happen; and pysqlite opens no transaction before a SAVEPOINT, whose RELEASE would then
+    commit everything read or written so far. There this is a no-op context.
+    """
+    import contextlib
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.begin_nested()
+    return contextlib.nullcontext()

@@ -10,12 +10,14 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 
 import audit
+import notifications
 from audit.models import AuditEvent
 from edlink import clock
 from edlink.errors import DomainError
-from edlink.extensions import db
+from edlink.extensions import db, savepoint
 from edlink.models import Link, StaffRecord, User
 from edlink.staff import STAFF_ID_RE, username_key
 
@@ -79,8 +81,18 @@ def link_account(user: User, staff_id: str) -> Link:
     if taken is not None:
         _refuse(user, "staff_already_linked", staff_id, record)
     link = Link(user_id=user.id, staff_record_id=record.id, created_at=clock.now())
-    db.session.add(link)
-    db.session.flush()
+    try:
+        # A concurrent attempt (the same person in two tabs, or two people) that got past the
+        # checks above meets the partial unique indexes here: refuse it like the checks would.
+        with savepoint():
+            db.session.add(link)
+            db.session.flush()
+    except IntegrityError:
+        mine = db.session.execute(db.select(Link.id).where(
+            Link.user_id == user.id, Link.ended_at.is_(None))).scalar()
+        _refuse(user, "already_linked" if mine is not None else "staff_already_linked", staff_id, record)
     audit.record("link.created", user, link, record.lea,
                  {"staff_id": staff_id, "username": user.username})
+    notifications.notify(user, "link.created", {"staff_id": staff_id, "username": user.username,
+                                                "employer": record.lea.name}, link="/account")
     return link

@@ -1,6 +1,7 @@
 """/me: the caller, and linking."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -26,17 +27,27 @@ def link_view(link: Link | None) -> dict | None:
 
 
 def me_view(user) -> dict:
-    from flask import current_app
     gate = current_app.extensions["edlink.gate"]
     grants = [{"id": g.id, "role": g.role_code, "org": g.org.code, "status": g.status,
                "starts_at": g.starts_at.isoformat(),
                "ends_at": g.ends_at.isoformat() if g.ends_at else None}
               for g in gate.grants_in_force(user)]
-    return {"username": user.username, "display_name": user.display_name, "email": user.email,
+    view = {"username": user.username, "display_name": user.display_name, "email": user.email,
             "issuer": user.issuer, "subject": user.subject,
             "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
             "linked": user.active_link is not None, "staff": link_view(user.active_link),
-            "grants": grants, "pending_requests": [], "attestation": None}
+            "grants": grants}
+    for extra in current_app.extensions.get(ME_EXTRAS, ()):  # pending requests, attestation (workflows)
+        view.update(extra(user))
+    return view
+
+
+ME_EXTRAS = "edlink.me_extras"
+
+
+def add_me_extra(app, build) -> None:
+    """Let a package add keys to GET /me: ``build(user) -> dict``."""
+    app.extensions.setdefault(ME_EXTRAS, []).append(build)
 
 
 @blp.route("", methods=["GET"])

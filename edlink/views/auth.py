@@ -13,7 +13,7 @@ from edlink.idp import provider
 from edlink.views import bp
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """``target`` when it is a path on this site, else home. Browsers read a backslash as a
     slash and drop tabs and newlines, so ``/\\evil`` or ``/<TAB>/evil`` would leave the site."""
     if (target and target.startswith("/") and not target.startswith("//")
@@ -25,7 +25,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    next_url = _safe_next(request.args.get("next"))
+    next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url)
     idp = provider()
