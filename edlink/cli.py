@@ -150,6 +150,34 @@ def grants_bootstrap_admin(username):
 
 
 @main.group()
+def catalog():
+    """The role catalog (roles/catalog.toml)."""
+
+
+@catalog.command("sync")
+@click.option("--file", "path", type=click.Path(dir_okay=False),
+              help="a catalog file to apply instead of the packaged roles/catalog.toml")
+@click.option("--check", is_flag=True, help="validate and show what would change, change nothing")
+@with_appcontext
+def catalog_sync(path, check):
+    """Validate the catalog and apply it: each change is audited; removed roles are retired."""
+    from roles.sync import sync
+    text = _read(path).decode("utf-8") if path else None
+    try:
+        result = sync(text, actor="system:cli")
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    for kind, code, change in result.changes:
+        click.echo(f"  {change} {kind} {code}")
+    if check:
+        db.session.rollback()
+        click.echo(f"check only, nothing applied: {result.summary()}")
+        return
+    db.session.commit()
+    click.echo(result.summary())
+
+
+@main.group()
 def orgs():
     """The organisation tree."""
 

@@ -119,12 +119,17 @@ def _http_exception(exc: HTTPException):
 
 def settle(exc: DomainError) -> None:
     """End the transaction of a refused action: a refusal that is itself an event (its error
-    class sets ``commit = True``) is kept; anything else is rolled back."""
+    class sets ``commit = True``) is kept; anything else is rolled back, after which the
+    refusal's own record (``after_rollback``, e.g. the gate's ``authz.denied``) is committed."""
     from edlink.extensions import db
     if getattr(exc, "commit", False):
         db.session.commit()
-    else:
-        db.session.rollback()
+        return
+    db.session.rollback()
+    after = getattr(exc, "after_rollback", None)
+    if after is not None:
+        after()
+        db.session.commit()
 
 
 def _domain_error(exc: DomainError):

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import datetime as _dt
+import secrets
 from typing import Any
 
+from flask import has_request_context, request
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -194,6 +196,33 @@ class Link(db.Model):
 
     user: Mapped[User] = relationship()
     staff_record: Mapped[StaffRecord] = relationship()
+
+
+class CacheEpoch(db.Model):
+    """A counter per cached structure, bumped in the transaction that changes what it caches.
+
+    Processes keep the org tree and the role catalog in memory and compare the epoch they built
+    it at with this row (read along with the grants on every fresh check), so a change made in
+    one process is seen by every other on its next check. ``gate`` covers the org tree and the
+    catalog.
+    """
+
+    __tablename__ = "cache_epoch"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def bump_epoch(name: str = "gate") -> None:
+    """Invalidate every process's cache of ``name`` when the current transaction commits."""
+    # a fresh random value rather than +1: a copy built inside a transaction that then rolled
+    # back can never match a value another transaction commits
+    value = secrets.randbits(31)
+    table = CacheEpoch.__table__
+    done = db.session.execute(table.update().where(table.c.name == name).values(value=value)).rowcount
+    if not done:
+        db.session.execute(table.insert().values(name=name, value=value))
+    if has_request_context():  # this request re-reads the epoch (and so its copies) next time
+        request.environ.pop("edlink.gate.memo", None)
 
 
 def jsonable(value: Any) -> Any:

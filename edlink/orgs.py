@@ -9,7 +9,7 @@ import audit
 from edlink.csvio import ImportRejected, ImportResult, RowError, read_rows
 from edlink.errors import NotFound
 from edlink.extensions import db
-from edlink.models import ORG_KINDS, Org
+from edlink.models import ORG_KINDS, Org, bump_epoch
 
 ORG_COLUMNS = ["code", "name", "kind", "parent_code", "served_by_code"]
 # kind -> kinds its parent may be (None: no parent)
@@ -154,6 +154,8 @@ def import_orgs(data: str | bytes, actor=None) -> ImportResult:
         elif code not in result.created:
             result.unchanged.append(code)
     db.session.flush()
+    if result.created or result.updated:
+        bump_epoch()  # every process rebuilds its copy of the tree on its next check
     audit.record("orgs.imported", actor, ("org_import", None), state_org(),
                  {**result.summary(), "created": result.created, "updated": result.updated})
     return result

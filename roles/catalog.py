@@ -38,15 +38,49 @@ class Catalog:
     permissions: dict[str, str]
     roles: dict[str, Role]
     effective: dict[str, frozenset[str]] = field(default_factory=dict)
+    # roles removed from the catalog: kept so history still shows their names
+    retired: dict[str, Role] = field(default_factory=dict)
+    epoch: int = 0
 
     def role(self, code: str) -> Role:
         try:
             return self.roles[code]
         except KeyError:
-            raise NotFound("unknown_role", f"No role has the code {code!r}.") from None
+            hint = (" The catalog is empty: run `edlink catalog sync`." if not self.roles else
+                    " That role was retired from the catalog." if code in self.retired else "")
+            raise NotFound("unknown_role", f"No role has the code {code!r}.{hint}") from None
+
+    def name_of(self, code: str) -> str:
+        """A role's name, retired roles included (for history); the code when unknown."""
+        role = self.roles.get(code) or self.retired.get(code)
+        return role.name if role else code
 
     def roles_with(self, permission: str) -> set[str]:
         return {code for code, perms in self.effective.items() if permission in perms}
+
+    def role_for_tas(self, tas_code: str) -> Role | None:
+        for role in self.roles.values():
+            if tas_code in role.tas_codes:
+                return role
+        return None
+
+
+def role_dict(role: Role) -> dict:
+    """What the database keeps of a role besides code, name and application (JSON-ready)."""
+    return {"description": role.description, "scope": list(role.scope),
+            "approval": list(role.approval), "implies": list(role.implies),
+            "permissions": list(role.permissions), "requires_statement": role.requires_statement,
+            "max_holders_per_lea": role.max_holders_per_lea, "max_days": role.max_days,
+            "tas_codes": list(role.tas_codes)}
+
+
+def role_from_row(code: str, name: str, application: str, d: dict) -> Role:
+    return Role(code=code, name=name, application=application, description=d.get("description", ""),
+                scope=tuple(d.get("scope", ())), approval=tuple(d.get("approval", ())),
+                implies=tuple(d.get("implies", ())), permissions=tuple(d.get("permissions", ())),
+                requires_statement=bool(d.get("requires_statement")),
+                max_holders_per_lea=d.get("max_holders_per_lea"), max_days=d.get("max_days"),
+                tas_codes=tuple(d.get("tas_codes", ())))
 
 
 def parse(text: str) -> Catalog:
@@ -100,6 +134,21 @@ def _effective(roles: dict[str, Role], code: str, path: tuple[str, ...]) -> set[
     return perms
 
 
+def packaged_text() -> str:
+    return resources.files("roles").joinpath("catalog.toml").read_text("utf-8")
+
+
 @functools.cache
+def packaged() -> Catalog:
+    """The catalog shipped in the package (what ``edlink catalog sync`` applies by default)."""
+    return parse(packaged_text())
+
+
 def load() -> Catalog:
-    return parse(resources.files("roles").joinpath("catalog.toml").read_text("utf-8"))
+    """The catalog in force: as last applied to the database by ``edlink catalog sync``.
+
+    Each process keeps one copy and rebuilds it when the ``gate`` cache epoch moves, so a sync
+    in one process reaches every other on its next request.
+    """
+    from roles import cache
+    return cache.snapshot().catalog

@@ -1,9 +1,9 @@
-"""Grants: a role held by a user at an org, with its whole life kept."""
+"""Roles' tables: the catalog as applied by ``edlink catalog sync``, and grants with their whole life."""
 from __future__ import annotations
 
 import datetime as _dt
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edlink import clock
@@ -15,10 +15,41 @@ GRANT_STATUSES = ("active", "suspended", "revoked", "expired")
 GRANT_SOURCES = ("request", "tas_import", "bootstrap", "review", "demo")
 
 
+class CatalogApplication(db.Model):
+    __tablename__ = "catalog_application"
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    retired_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class CatalogPermission(db.Model):
+    __tablename__ = "catalog_permission"
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    retired_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class CatalogRole(db.Model):
+    """A role as last applied. A role removed from catalog.toml is retired, never deleted."""
+
+    __tablename__ = "catalog_role"
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    application: Mapped[str] = mapped_column(String(60))
+    # everything else the catalog says about the role (scope, approval, implies, permissions,
+    # constraints, tas_codes), as the canonical dict roles.catalog.role_dict produces
+    definition: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    updated_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    retired_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 class Grant(db.Model):
     __tablename__ = "grant"
     __table_args__ = (Index("ix_grant_user_status", "user_id", "status"),
-                      Index("ix_grant_org_role", "org_id", "role_code"))
+                      Index("ix_grant_org_role", "org_id", "role_code"),
+                      Index("ix_grant_status_role", "status", "role_code"))
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     role_code: Mapped[str] = mapped_column(String(60))
@@ -32,11 +63,20 @@ class Grant(db.Model):
     revoked_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     revoked_reason: Mapped[str | None] = mapped_column(Text)
+    # the last change of status (suspension, restoration, expiry, revocation): when, by whom, why
+    status_changed_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime())
+    status_changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    status_reason: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     org: Mapped[Org] = relationship()
     granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+    status_changed_by: Mapped[User | None] = relationship(foreign_keys=[status_changed_by_id])
 
     def in_force(self, at: _dt.datetime) -> bool:
         return (self.status == "active" and self.starts_at <= at
                 and (self.ends_at is None or self.ends_at > at))
+
+
+_ = Boolean

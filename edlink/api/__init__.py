@@ -27,8 +27,10 @@ def register_api(app: Flask) -> None:
     from audit import api as audit_api
     from edlink.api import account, directory
     from notifications import api as notifications_api
+    from roles import api as roles_api
     from workflows import api as workflows_api
 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for blp in (account.blp, directory.blp, audit_api.blp, notifications_api.blp, workflows_api.blp):
+    for blp in (account.blp, directory.blp, audit_api.blp, notifications_api.blp, roles_api.blp,
+                workflows_api.blp):
         api.register_blueprint(blp)

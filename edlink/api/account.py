@@ -29,14 +29,14 @@ def link_view(link: Link | None) -> dict | None:
 def me_view(user) -> dict:
     gate = current_app.extensions["edlink.gate"]
     grants = [{"id": g.id, "role": g.role_code, "org": g.org.code, "status": g.status,
-               "starts_at": g.starts_at.isoformat(),
+               "in_force": in_force, "starts_at": g.starts_at.isoformat(),
                "ends_at": g.ends_at.isoformat() if g.ends_at else None}
-              for g in gate.grants_in_force(user)]
+              for g, in_force in gate.held_grants(user)]
     view = {"username": user.username, "display_name": user.display_name, "email": user.email,
             "issuer": user.issuer, "subject": user.subject,
             "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
             "linked": user.active_link is not None, "staff": link_view(user.active_link),
-            "grants": grants}
+            "grants": grants, "grants_not_in_force_because": gate.why_not_in_force(user)}
     for extra in current_app.extensions.get(ME_EXTRAS, ()):  # pending requests, attestation (workflows)
         view.update(extra(user))
     return view
