@@ -45,7 +45,7 @@ def page(live_server):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(base_url=live_server)
-            context.set_default_timeout(15_000)
+            context.set_default_timeout(30_000)  # generous: CI machines are shared
             tab = context.new_page()
             yield tab
             context.close()
