@@ -23,8 +23,18 @@ def init_app(app: Flask) -> None:
             raise ConfigError(f"EDLINK_{key} must be a whole number of business days, at least 1")
         app.config[key] = value
 
+    from edlink import jobs
     from edlink.api.account import add_me_extra
+    from workflows import deadlines
     add_me_extra(app, _me_extra)
+    jobs.register(app, "requests.deadlines", deadlines.run)
+    jobs.register(app, "grants.expire", _expire_grants)
+
+
+def _expire_grants() -> dict:
+    """The ``grants.expire`` job: grants past their end become expired (each audited)."""
+    from roles.grants import expire_due
+    return {"expired": len(expire_due())}
 
 
 def _me_extra(user) -> dict:

@@ -150,3 +150,39 @@ def post_attestation(body):
     """Sign the current confidentiality statement (name its version: the text you read)."""
     signed = attestations.sign(me(), body["statement_version"], request.remote_addr)
     return {"statement_version": signed.statement_version, "signed_at": signed.signed_at.isoformat()}, 201
+
+
+class RevokeIn(Schema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=2000),
+                           metadata={"description": "required, except when giving up your own grant"})
+
+
+class BulkRevokeIn(Schema):
+    employee_numbers = fields.Raw(required=True, metadata={
+        "description": "a list of 8-digit employee numbers, or one string of them separated by commas, "
+                       "spaces or new lines"})
+    reason = fields.String(required=True, validate=validate.Length(max=2000))
+
+
+@blp.route("/grants/<int:grant_id>/revoke", methods=["POST"])
+@login_required
+@blp.arguments(RevokeIn)
+def revoke_grant(body, grant_id: int):
+    """Revoke a grant: a coordinator in scope (reason required), or the holder giving it up."""
+    from roles.queries import grant_view
+    from workflows.revocation import revoke_grant as revoke
+    return grant_view(revoke(me(), grant_id, body.get("reason")))
+
+
+@blp.route("/grants/bulk-revoke", methods=["POST"])
+@login_required
+@blp.arguments(BulkRevokeIn)
+def bulk_revoke(body):
+    """Revoke the access of former employees, in the caller's scope; a line per employee number."""
+    from workflows.revocation import bulk_revoke as run
+    if not isinstance(body["employee_numbers"], (str, list)):
+        raise Invalid("bad_employee_numbers", "employee_numbers must be a list or a string.",
+                      fields={"employee_numbers": ["list or string"]})
+    lines = run(me(), body["employee_numbers"], body["reason"])
+    return {"results": [line.as_dict() for line in lines],
+            "revoked": sum(len(line.revoked) for line in lines)}
