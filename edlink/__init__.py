@@ -92,6 +92,8 @@ def _register_blueprints(app: Flask) -> None:
     from audit import views as audit_pages
     audit_pages.init_app(app)
 
+    from roles import views as roles_pages
     from workflows import views as workflows_pages
+    roles_pages.init_app(app)
     workflows_pages.init_app(app)
     register_api(app)

@@ -19,7 +19,7 @@ def _name(user: User | None) -> str | None:
 
 def _context(request: AccessRequest, stage: RequestStage | None = None, **more) -> dict:
     from roles.catalog import load
-    context = {"request_id": request.id, "role": load().role(request.role_code).name, "org": request.org.name,
+    context = {"request_id": request.id, "role": load().name_of(request.role_code), "org": request.org.name,
                "requester": _name(request.requester), "justification": request.justification}
     if stage is not None:
         context["stage"] = f"{stage.position} ({routing.stage_label(stage)})"

@@ -129,4 +129,4 @@ def open_stage(request: AccessRequest, stage: RequestStage, business_days: int) 
 
 
 def stage_label(stage: RequestStage) -> str:
-    return _label(load().role(stage.approver_role).name, stage.approver_org, stage.at_state)
+    return _label(load().name_of(stage.approver_role), stage.approver_org, stage.at_state)

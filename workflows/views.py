@@ -197,6 +197,46 @@ def statement():
                            current=attestations.is_current(user), error=error), status
 
 
+@bp.route("/grants/<int:grant_id>/revoke", methods=["POST"])
+@login_required
+def revoke_grant(grant_id: int):
+    """The revoke / give-up form on a grant's page."""
+    from workflows.revocation import revoke_grant as revoke
+    try:
+        grant = revoke(_me(), grant_id, request.form.get("reason"))
+    except DomainError as exc:
+        settle(exc)
+        if exc.status == 404:
+            raise
+        from roles.views import render_grant
+        return render_grant(grant_id, error=exc), exc.status
+    db.session.commit()
+    flash("Revoked: the holder has been told." if grant.user_id != _me().id else "You gave up this role.", "success")
+    return redirect(url_for("roles.grant_detail", grant_id=grant.id))
+
+
+@bp.route("/grants/bulk-revoke", methods=["GET", "POST"])
+@login_required
+def bulk_revoke():
+    """Revoke former employees' access by employee number, in the caller's scope."""
+    from workflows.revocation import bulk_revoke as run
+    numbers, reason = request.form.get("employee_numbers", ""), request.form.get("reason", "")
+    lines, error, status = None, None, 200
+    if not authz.orgs_with("edlink.grant.revoke"):
+        return render_template("errors/error.html", status=403, title="Not yours to do",
+                               message="Bulk revocation is for security coordinators."), 403
+    if request.method == "POST":
+        try:
+            lines = run(_me(), numbers, reason)
+        except DomainError as exc:
+            settle(exc)
+            error, status = exc, exc.status
+        else:
+            db.session.commit()
+    return render_template("workflows/bulk_revoke.html", numbers=numbers, reason=reason, lines=lines,
+                           error=error), status
+
+
 def init_app(app: Flask) -> None:
     from edlink.views.context import add_nav
     app.register_blueprint(bp)
