@@ -16,7 +16,13 @@ LEVEL_OF_KIND = {"state": "state", "lea": "lea", "school": "site", "nonpublic": 
 
 
 def create_grant(user: User, role_code: str, org: Org, *, source: str, granted_by: User | None,
-                 actor=None, ends_at: _dt.datetime | None = None) -> Grant:
+                 actor=None, ends_at: _dt.datetime | None = None,
+                 starts_at: _dt.datetime | None = None) -> Grant:
+    """Grant ``role_code`` at ``org`` and record ``grant.created``.
+
+    ``starts_at`` defaults to now; an earlier start (a grant carried over from TAS keeps the day
+    TAS granted it) is recorded in the event too.
+    """
     role = load().role(role_code)
     if source not in GRANT_SOURCES:
         raise Invalid("bad_source", f"Unknown grant source {source!r}.")
@@ -29,13 +35,14 @@ def create_grant(user: User, role_code: str, org: Org, *, source: str, granted_b
     if existing is not None:
         raise Conflict("already_granted", f"{user.username} already holds {role.name} at {org.code}.")
     grant = Grant(user_id=user.id, role_code=role_code, org_id=org.id, status="active",
-                  starts_at=clock.now(), ends_at=ends_at, source=source,
+                  starts_at=starts_at or clock.now(), ends_at=ends_at, source=source,
                   granted_by_id=granted_by.id if granted_by else None)
     db.session.add(grant)
     db.session.flush()
-    audit.record("grant.created", actor if actor is not None else granted_by, grant, org,
-                 {"user": user.username, "role": role_code, "source": source,
-                  "ends_at": ends_at})
+    details = {"user": user.username, "role": role_code, "source": source, "ends_at": ends_at}
+    if starts_at is not None:
+        details["starts_at"] = starts_at
+    audit.record("grant.created", actor if actor is not None else granted_by, grant, org, details)
     return grant
 
 
