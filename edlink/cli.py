@@ -216,6 +216,42 @@ def staff_import(file):
 
 
 @main.group()
+def tas():
+    """Legacy TAS grants, carried over at go-live."""
+
+
+@tas.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file and print the report; change nothing.")
+@with_appcontext
+def tas_import(file, dry_run):
+    """Carry grants over from a TAS "User Report by Application" CSV, whole or not at all.
+
+    Columns: username,staff_id,sponsor_code,application,tas_role,granted_on,expires_on.
+    Prints one line per row (imported, skipped or rejected, and why) and a summary.
+    """
+    from roles.tas import TasRejected, import_tas
+    data = _read(file)
+    try:
+        result = import_tas(data, dry_run=dry_run, actor="system:cli")
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    except TasRejected as exc:
+        db.session.rollback()
+        for line in exc.result.lines():
+            click.echo(line)
+        click.echo(exc.result.summary_line())
+        raise click.ClickException(f"{exc.message} [{exc.code}]") from exc
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    for line in result.lines():
+        click.echo(line)
+    click.echo(result.summary_line())
+
+
+@main.group()
 def jobs():
     """Scheduled jobs (the scheduler runs them periodically; these run one once)."""
 

@@ -33,6 +33,11 @@ def level_of(org: Org) -> str:
 def create_grant(user: User, role_code: str, org: Org, *, source: str, granted_by: User | None,
                  actor=None, ends_at: _dt.datetime | None = None,
                  starts_at: _dt.datetime | None = None, details: dict | None = None) -> Grant:
+    """Grant ``role_code`` at ``org`` and record ``grant.created``.
+
+    ``starts_at`` defaults to now; an earlier start (a grant carried over from TAS keeps the day
+    TAS granted it) is recorded in the event too.
+    """
     role = load().role(role_code)
     if source not in GRANT_SOURCES:
         raise Invalid("bad_source", f"Unknown grant source {source!r}.")
@@ -64,7 +69,7 @@ def change_status(grant: Grant, status: str, *, actor, reason: str, details: dic
     """Move a grant to ``status`` (suspended, active again, revoked, expired) with its event.
 
     ``actor`` is a User or a label such as ``"system:job"``; ``reason`` is required and kept on
-    the grant. A move the life cycle does not allow answers 409 ``grant_not_<status>able``.
+    the grant. A move the life cycle does not allow answers 409 ``grant_<current status>``.
     """
     reason = (reason or "").strip()
     if not reason:
