@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { URLSearchParams } from 'node:url';
 
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const realm = config.realm || 'edlink';
@@ -130,7 +130,7 @@ const provider = new Provider(issuer, {
       useGrantedResource: async () => true,
       getResourceServerInfo: async (ctx, indicator) => {
         const info = resources[indicator];
-        if (!info) throw new Provider.errors.InvalidTarget();
+        if (!info) throw new errors.InvalidTarget();
         return {
           scope: info.scope || 'openid profile email',
           audience: info.audience,
