@@ -12,6 +12,8 @@
 //   screen for the configured clients (Keycloak asks for none by default);
 // - sign-out: Keycloak ends the session at once for a request with id_token_hint; oidc-provider
 //   asks "do you want to sign out?", so the question is a form that submits itself;
+// - post-logout redirects: a native client's loopback address matches on any port, as its
+//   redirect URIs do (RFC 8252; Keycloak's equivalent is a wildcard in the client's list);
 // - access tokens: Keycloak issues JWTs whose `aud` holds the client when an audience mapper is
 //   configured; here resource indicators do that (a default resource with the client's id as
 //   audience), and each resource says whether its tokens are JWTs or opaque (introspection);
@@ -187,6 +189,15 @@ const provider = new Provider(issuer, {
       .map(([k, v]) => `<p><strong>${escapeHtml(k)}</strong>: ${escapeHtml(v)}</p>`).join(''));
   },
 });
+const exactPostLogout = provider.Client.prototype.postLogoutRedirectUriAllowed;
+provider.Client.prototype.postLogoutRedirectUriAllowed = function postLogoutRedirectUriAllowed(value) {
+  if (exactPostLogout.call(this, value)) return true;
+  let parsed;
+  try { parsed = new URL(value); } catch { return false; }
+  if (this.applicationType !== 'native' || parsed.protocol !== 'http:' || parsed.hostname !== '127.0.0.1') return false;
+  parsed.port = '';
+  return this.postLogoutRedirectUris.some((allowed) => new URL(allowed).href === parsed.href);
+};
 provider.on('server_error', (ctx, err) => { console.error('server_error', err); });
 
 const callback = provider.callback();
