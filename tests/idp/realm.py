@@ -56,7 +56,8 @@ def ensure_installed() -> None:
         return
     if not shutil.which("node") or not shutil.which("npm"):
         pytest.fail("the identity-provider tests need Node.js and npm (make test installs them)")
-    lock_path = Path(tempfile.gettempdir()) / f"edlink-oidc-npm-{hashlib.sha1(str(SERVER_DIR).encode()).hexdigest()[:10]}.lock"
+    tag = hashlib.sha1(str(SERVER_DIR).encode()).hexdigest()[:10]
+    lock_path = Path(tempfile.gettempdir()) / f"edlink-oidc-npm-{tag}.lock"
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not marker.exists():
@@ -161,13 +162,18 @@ class RealmServer:
         return KeycloakOpenID(server_url=self.server_url, realm_name=REALM, client_id=client_id,
                               client_secret_key=secret, timeout=10)
 
-    def tokens(self, username: str, *, resource: str | None = None, nonce: str = "") -> dict:
+    def tokens(self, username: str, *, resource: str | None = None, nonce: str = "",
+               as_edlink: bool = False) -> dict:
         """Tokens for ``username`` as a script gets them: the authorization-code flow with PKCE
-        through the realm's sign-in page, as a public client (optionally for a resource)."""
-        openid = self.keycloak_openid()
+        through the realm's sign-in page, as a public client (optionally for a resource); or, with
+        ``as_edlink``, as EdLink's own client gets them at sign-in."""
+        if as_edlink:
+            openid, redirect = self.keycloak_openid(CLIENT_ID, CLIENT_SECRET), f"{BASE_URL}/login/callback"
+        else:
+            openid, redirect = self.keycloak_openid(), SCRIPT_REDIRECT
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-        url = openid.auth_url(redirect_uri=quote(SCRIPT_REDIRECT, safe=""), scope="openid%20profile",
+        url = openid.auth_url(redirect_uri=quote(redirect, safe=""), scope="openid%20profile",
                               state=secrets.token_urlsafe(16), nonce=nonce or secrets.token_urlsafe(16),
                               code_challenge=challenge, code_challenge_method="S256")
         if resource:
@@ -177,7 +183,7 @@ class RealmServer:
         code = parse_qs(urlsplit(back).query)["code"][0]
         extra = {"resource": resource} if resource else {}
         try:
-            return openid.token(grant_type="authorization_code", code=code, redirect_uri=SCRIPT_REDIRECT,
+            return openid.token(grant_type="authorization_code", code=code, redirect_uri=redirect,
                                 code_verifier=verifier, **extra)
         finally:
             openid.connection._s.close()
