@@ -91,10 +91,12 @@ def logout():
         target = idp.logout_url(user)
         end_session(user)
         db.session.commit()
-        if target is None and not idp.password_form:
-            flash("You are signed out of EdLink. The identity provider could not be reached, so "
-                  "you may still be signed in there: close the browser to end that session.", "warning")
-            return redirect(url_for("edlink.signed_out"))
-        flash("You are signed out.", "info")
-        return redirect(target or url_for("edlink.login"))
+        if target is not None:
+            return redirect(target)  # the provider ends its session too, then sends the browser back
+        if idp.password_form:
+            flash("You are signed out.", "info")
+            return redirect(url_for("edlink.login"))
+        flash("You are signed out of EdLink. The identity provider could not be reached, so "
+              "you may still be signed in there: close the browser to end that session.", "warning")
+        return redirect(url_for("edlink.signed_out"))
     return redirect(url_for("edlink.login"))
