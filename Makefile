@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export EDLINK_TEST_PG_URL
 
-.PHONY: install run test test-sqlite test-postgresql chromium lint bench clean
+.PHONY: install run test test-sqlite test-postgresql chromium node oidc-server lint bench clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,13 +25,29 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# The identity-provider tests run a stand-in for Keycloak (panva's oidc-provider under Node,
+# tests/idp/oidc_server): install Node.js and npm when missing (Debian's, needs root as for
+# chromium), then the pinned packages from its package-lock.json.
+OIDC_SERVER := tests/idp/oidc_server
+node:
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Debian's nodejs and npm for the identity-provider tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+
+$(OIDC_SERVER)/node_modules/.package-lock.json: $(OIDC_SERVER)/package.json $(OIDC_SERVER)/package-lock.json
+	@$(MAKE) --no-print-directory node
+	cd $(OIDC_SERVER) && npm ci --no-audit --no-fund --loglevel=error
+
+oidc-server: $(OIDC_SERVER)/node_modules/.package-lock.json
+
 run: install
 	$(BIN)/edlink db upgrade
 	$(BIN)/edlink seed-demo
 	@echo "EdLink on http://$(HOST):$(PORT)/  (stop with Ctrl-C)"
 	$(BIN)/edlink run --host $(HOST) --port $(PORT)
 
-test: install chromium
+test: install chromium oidc-server
 	@$(MAKE) --no-print-directory test-sqlite
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(EDLINK_TEST_PG_URL)" 2>/dev/null; then \
 	  $(MAKE) --no-print-directory test-postgresql; \
@@ -59,4 +75,4 @@ lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache $(OIDC_SERVER)/node_modules

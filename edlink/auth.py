@@ -38,9 +38,13 @@ def _load_from_request(req) -> User | None:
     token = bearer_token()
     if token is None:
         return None
-    from edlink.idp import provider
+    from edlink.idp import BearerUnavailable, provider
     from edlink.tokens import TOKEN_PREFIX, user_for_token
-    user = user_for_token(token) if token.startswith(TOKEN_PREFIX) else provider().user_for_bearer(token)
+    try:
+        user = user_for_token(token) if token.startswith(TOKEN_PREFIX) else provider().user_for_bearer(token)
+    except BearerUnavailable:
+        g.bearer_unavailable = True
+        return None
     if user is None:
         g.bearer_invalid = True
     return user
@@ -49,6 +53,11 @@ def _load_from_request(req) -> User | None:
 @login_manager.unauthorized_handler
 def _unauthorized():
     if request.path.startswith("/api/"):
+        if getattr(g, "bearer_unavailable", False):
+            response = api_error(503, "idp_unavailable", "The identity provider that checks this token "
+                                 "is not answering; try again shortly.")
+            response.headers["Retry-After"] = "30"
+            return response
         if getattr(g, "bearer_invalid", False):
             return api_error(401, "invalid_token", "The bearer token is unknown, expired or revoked.")
         return api_error(401, "unauthenticated", "Sign in, or send Authorization: Bearer <token>.")

@@ -20,6 +20,13 @@ DEFAULTS: dict[str, Any] = {
     "KEYCLOAK_REALM": None,
     "KEYCLOAK_CLIENT_ID": None,
     "KEYCLOAK_CLIENT_SECRET": None,
+    "KEYCLOAK_AUDIENCE": None,  # what bearer access tokens must carry in aud; default: the client id
+    "KEYCLOAK_TOKEN_VERIFICATION": "jwt",  # jwt (signature and claims) | introspection (asks the realm)
+    "KEYCLOAK_JWKS_CACHE_SECONDS": 300,  # how long the realm's keys and discovery document are reused
+    "KEYCLOAK_LEEWAY_SECONDS": 30,  # clock skew allowed on exp / iat
+    "KEYCLOAK_TIMEOUT_SECONDS": 10,  # each call to the realm
+    "KEYCLOAK_SCOPE": "openid profile email",
+    "KEYCLOAK_CA_BUNDLE": None,  # a CA file for the realm's TLS certificate (default: the system's)
     "SMTP_HOST": "127.0.0.1",
     "SMTP_PORT": 25,
     "MAIL_FROM": "edlink@localhost",
@@ -103,6 +110,8 @@ def finalise(config: Any, instance_path: str) -> None:
     if config["IDP"] not in ("local", "keycloak"):
         raise ConfigError(f"EDLINK_IDP must be 'local' or 'keycloak', not {config['IDP']!r}")
     _mail_settings(config)
+    if config["IDP"] == "keycloak":
+        _keycloak_settings(config)
     production = str(config["ENV"]).lower() == "production"
     config["PRODUCTION"] = production
     if production:
@@ -112,6 +121,42 @@ def finalise(config: Any, instance_path: str) -> None:
             raise ConfigError("production mode needs EDLINK_AUDIT_KEY set to a secret of your own")
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
+        if config["IDP"] == "keycloak" and not _https_or_loopback(config["KEYCLOAK_URL"]):
+            raise ConfigError("production mode needs EDLINK_KEYCLOAK_URL on https://")
+
+
+def _https_or_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    return parts.scheme == "https" or parts.hostname in ("127.0.0.1", "::1", "localhost")
+
+
+def _keycloak_settings(config: Any) -> None:
+    """EDLINK_IDP=keycloak: the realm and client are required; the rest has defaults."""
+    for key in ("KEYCLOAK_URL", "KEYCLOAK_REALM", "KEYCLOAK_CLIENT_ID", "KEYCLOAK_CLIENT_SECRET"):
+        if not str(config.get(key) or "").strip():
+            raise ConfigError(f"EDLINK_IDP=keycloak needs EDLINK_{key}")
+        config[key] = str(config[key]).strip()
+    url = config["KEYCLOAK_URL"]
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"EDLINK_KEYCLOAK_URL must be an http(s) URL, not {url!r}")
+    config["KEYCLOAK_URL"] = url.rstrip("/") + "/"
+    config["KEYCLOAK_AUDIENCE"] = str(config.get("KEYCLOAK_AUDIENCE") or config["KEYCLOAK_CLIENT_ID"])
+    mode = str(config["KEYCLOAK_TOKEN_VERIFICATION"] or "jwt").lower()
+    if mode not in ("jwt", "introspection"):
+        raise ConfigError(f"EDLINK_KEYCLOAK_TOKEN_VERIFICATION must be jwt or introspection, not {mode!r}")
+    config["KEYCLOAK_TOKEN_VERIFICATION"] = mode
+    for key in ("KEYCLOAK_JWKS_CACHE_SECONDS", "KEYCLOAK_LEEWAY_SECONDS", "KEYCLOAK_TIMEOUT_SECONDS"):
+        try:
+            config[key] = int(config[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"EDLINK_{key} must be a whole number, not {config[key]!r}") from exc
+        if config[key] < (1 if key == "KEYCLOAK_TIMEOUT_SECONDS" else 0):
+            raise ConfigError(f"EDLINK_{key} is out of range: {config[key]}")
+    scopes = str(config["KEYCLOAK_SCOPE"] or "").split()
+    if "openid" not in scopes:
+        scopes.insert(0, "openid")
+    config["KEYCLOAK_SCOPE"] = " ".join(scopes)
 
 
 def _mail_settings(config: Any) -> None:

@@ -9,11 +9,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 
 import audit
 from edlink import clock
 from edlink.errors import Conflict, Invalid, NotFound
-from edlink.extensions import db
+from edlink.extensions import db, savepoint
 from edlink.models import LocalCredential, User
 
 LOCAL_ISSUER = "local"
@@ -135,3 +136,70 @@ def set_password(user: User, password: str, actor="system:cli") -> None:
         user.credential.failed_logins, user.credential.locked_until = 0, None
     user.credential.changed_at = clock.now()
     audit.record("user.password_set", actor, user, None, {})
+
+
+# --- users of an external provider (Keycloak) ----------------------------------------------------
+
+IDP_ACTOR = "system:idp"
+
+
+def find_provider_user(issuer: str, subject: str) -> User | None:
+    return db.session.execute(db.select(User).where(
+        User.issuer == issuer, User.subject == subject)).scalar_one_or_none()
+
+
+def sync_provider_user(issuer: str, claims: dict) -> User:
+    """The user a verified token names, keyed by (issuer, ``sub``): created the first time, then
+    kept as the provider has them (``preferred_username``, name, e-mail).
+
+    A changed username is recorded (``user.username_changed``); a link to a staff record whose
+    username no longer matches ends, as it does when the data manager changes the record's side.
+    """
+    subject = str(claims.get("sub") or "").strip()
+    username = str(claims.get("preferred_username") or "").strip()
+    if not subject or len(subject) > 255:
+        raise Invalid("missing_subject", "The identity provider named no subject.")
+    if not username or len(username) > 150 or any(c.isspace() for c in username):
+        raise Invalid("missing_username", "Your identity account has no usable username "
+                      "(1 to 150 characters, no spaces), so EdLink cannot sign you in.")
+    given = " ".join(str(claims.get(k) or "").strip() for k in ("given_name", "family_name")).strip()
+    name = (str(claims.get("name") or "").strip() or given or username)[:200]
+    email = str(claims.get("email") or "").strip()[:254] or None
+    user = find_provider_user(issuer, subject)
+    if user is None:
+        user = User(issuer=issuer, subject=subject, username=username, display_name=name, email=email)
+        try:
+            with savepoint():
+                db.session.add(user)
+                db.session.flush()
+        except IntegrityError:  # created by a request running alongside this one
+            if db.session.get_bind().dialect.name != "postgresql":
+                raise
+            user = find_provider_user(issuer, subject)
+            if user is None:
+                raise
+        else:
+            audit.record("user.created", IDP_ACTOR, user, None, {"username": username, "issuer": issuer})
+            return user
+    if user.username != username:
+        before, user.username = user.username, username
+        audit.record("user.username_changed", IDP_ACTOR, user, None,
+                     {"from": before, "to": username, "issuer": issuer})
+        _end_link_if_username_differs(user)
+    if user.display_name != name:
+        user.display_name = name
+    if email and user.email != email:
+        user.email = email
+    return user
+
+
+def _end_link_if_username_differs(user: User) -> None:
+    from edlink.staff import end_link_for_record, username_key
+    link = user.active_link
+    if link is not None and link.staff_record.username_key != username_key(user.username):
+        end_link_for_record(link.staff_record, IDP_ACTOR, "the username changed at the identity provider")
+
+
+def record_login_failure(reason: str, details: dict, user: User | None = None) -> None:
+    """A sign-in at an external provider that did not end with a verified, enabled person."""
+    audit.record("user.login_failed", None, user, None, {**details, "reason": reason})

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from edlink.idp.base import IdentityProvider
+from edlink.idp.base import BearerUnavailable, IdentityProvider, SignInError, SignInResult
+from edlink.idp.keycloak import KeycloakProvider
 from edlink.idp.local import LocalProvider
 
-PROVIDERS: dict[str, type[IdentityProvider]] = {"local": LocalProvider}
+__all__ = ["BearerUnavailable", "IdentityProvider", "SignInError", "SignInResult", "provider"]
+
+PROVIDERS: dict[str, type[IdentityProvider]] = {"local": LocalProvider, "keycloak": KeycloakProvider}
 
 
 def init_app(app: Flask) -> None:

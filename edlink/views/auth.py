@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from edlink.auth import end_session, start_session
 from edlink.extensions import db
 from edlink.forms import EmptyForm, LoginForm
-from edlink.idp import provider
+from edlink.idp import SignInError, provider
 from edlink.views import bp
 
 
@@ -30,7 +30,10 @@ def login():
         return redirect(next_url)
     idp = provider()
     if not idp.password_form:
-        return idp.begin_login(next_url)
+        try:
+            return idp.begin_login(next_url)
+        except SignInError as exc:
+            return _sign_in_problem(exc, next_url)
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -47,14 +50,53 @@ def login():
     return render_template("edlink/login.html", form=form), status
 
 
+def _sign_in_problem(exc: SignInError, next_url: str):
+    """The sign-in page of an external provider, saying what went wrong (the failure is audited)."""
+    db.session.commit()  # keep the user.login_failed event
+    return render_template("edlink/login.html", form=None, problem=exc.message,
+                           next_url=next_url), exc.status
+
+
+@bp.route("/login/callback")
+def login_callback():
+    """Where the identity provider sends the browser back with a code (or an error)."""
+    idp = provider()
+    if idp.password_form:
+        abort(404)
+    try:
+        result = idp.finish_login(request.args)
+    except SignInError as exc:
+        return _sign_in_problem(exc, url_for("edlink.home"))
+    start_session(result.user)
+    session.update(result.session)
+    db.session.commit()
+    return redirect(safe_next(result.next_url))
+
+
+@bp.route("/signed-out")
+def signed_out():
+    """Where the identity provider sends the browser after ending its session too."""
+    if provider().password_form or current_user.is_authenticated:
+        return redirect(url_for("edlink.login"))
+    return render_template("edlink/login.html", form=None, signed_out=True,
+                           next_url=url_for("edlink.home"))
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
     form = EmptyForm()
+    idp = provider()
     if form.validate_on_submit() and current_user.is_authenticated:
         user = current_user._get_current_object()
-        target = provider().logout_url(user)
+        target = idp.logout_url(user)
         end_session(user)
         db.session.commit()
-        flash("You are signed out.", "info")
-        return redirect(target or url_for("edlink.login"))
+        if target is not None:
+            return redirect(target)  # the provider ends its session too, then sends the browser back
+        if idp.password_form:
+            flash("You are signed out.", "info")
+            return redirect(url_for("edlink.login"))
+        flash("You are signed out of EdLink. The identity provider could not be reached, so "
+              "you may still be signed in there: close the browser to end that session.", "warning")
+        return redirect(url_for("edlink.signed_out"))
     return redirect(url_for("edlink.login"))
