@@ -1,11 +1,11 @@
 """The catalog, grants and the gate under /api/v1."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from edlink.api import login_required, me
+from edlink.api import login_required, me, paging
 from edlink.auth import bearer_token
 from edlink.errors import Invalid
 from edlink.extensions import db
@@ -30,18 +30,12 @@ def get_catalog():
     return queries.catalog_view()
 
 
-def paging() -> tuple[int, int]:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = min(max(request.args.get("per_page", int(current_app.config["PAGE_SIZE"]), type=int) or 1, 1), 500)
-    return page, per_page
-
-
 @blp.route("/grants", methods=["GET"])
 @login_required
 def list_grants():
     """Grants in the caller's scope (their own always): filters ``user``, ``person``, ``org``
     (that org and what it covers), ``role``, ``status``; ``page``, ``per_page`` (≤ 500)."""
-    page, per_page = paging()
+    page, per_page = paging(500)
     rows, total = queries.find_grants(me(), queries.GrantFilters.parse(request.args), page, per_page)
     return {"total": total, "page": page, "per_page": per_page,
             "grants": [queries.grant_view(g) for g in rows]}

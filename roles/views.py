@@ -70,7 +70,8 @@ def render_grant(grant_id: int, error: DomainError | None = None) -> str:
     user = _me()
     grant = queries.get_visible(user, grant_id)
     history = db.session.execute(db.select(AuditEvent).where(
-        AuditEvent.target_type == "grant", AuditEvent.target_id == str(grant.id)).order_by(AuditEvent.seq)).scalars().all()
+        AuditEvent.target_type == "grant", AuditEvent.target_id == str(grant.id))
+        .order_by(AuditEvent.seq)).scalars().all()
     return render_template("roles/grant.html", grant=grant, history=history, catalog=load(),
                            may_revoke=bool(gate.can(user, "edlink.grant.revoke", grant.org)),
                            own=grant.user_id == user.id, error=error)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from edlink import clock
-from edlink.api import login_required, me
+from edlink.api import login_required, me, paging
 from edlink.errors import Invalid
 from edlink.orgs import get_org
 from roles.catalog import load
@@ -85,8 +85,7 @@ def list_requests():
     """``view=mine`` (default), ``inbox`` (waiting on you, oldest due first) or ``all`` (in your
     scope); filters ``status``, ``role``, ``org``, ``overdue``; ``page``, ``per_page`` (≤ 200)."""
     view = request.args.get("view", "mine")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = min(max(request.args.get("per_page", int(current_app.config["PAGE_SIZE"]), type=int) or 1, 1), 200)
+    page, per_page = paging()
     rows, total = queries.find(me(), view, queries.RequestFilters.parse(request.args), page, per_page)
     return {"view": view, "total": total, "page": page, "per_page": per_page,
             "requests": [request_view(r) for r in rows]}

@@ -115,7 +115,8 @@ def bulk_revoke(actor: User, employee_numbers, reason: str | None) -> list[BulkL
         if not EMPLOYEE_NUMBER.match(number):
             lines.append(BulkLine(number, "refused", "not an employee number (8 digits)"))
             continue
-        records = db.session.execute(db.select(StaffRecord).where(StaffRecord.employee_number == number)).scalars().all()
+        records = db.session.execute(
+            db.select(StaffRecord).where(StaffRecord.employee_number == number)).scalars().all()
         if not records:
             lines.append(BulkLine(number, "refused", "no staff record has this employee number"))
             continue

@@ -19,6 +19,14 @@ def login_required(view):
     return wrapper
 
 
+def paging(max_per_page: int = 200) -> tuple[int, int]:
+    """``page`` (from 1) and ``per_page`` (default EDLINK_PAGE_SIZE, at most ``max_per_page``)."""
+    from flask import current_app, request
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = request.args.get("per_page", int(current_app.config["PAGE_SIZE"]), type=int) or 1
+    return page, min(max(per_page, 1), max_per_page)
+
+
 def me():
     return current_user._get_current_object()
 

@@ -120,7 +120,6 @@ def test_a_revoked_grant_is_refused_by_a_second_app_instance_on_its_next_check(d
     """Two app instances on one database (as two processes): each keeps its own copies."""
     first = demo
     second = _second_instance(make_app)
-    teacher = get_user("teacher")
     g = grant("teacher", "eser.writer", "101")
     admin = get_user("stateadmin")
     svc_token, _ = create_token(admin, "gate client", actor="system:test")
@@ -155,7 +154,8 @@ def test_a_revoked_grant_is_refused_by_a_second_app_instance_on_its_next_check(d
         from roles.catalog import packaged_text
         text = packaged_text()
         assert 'permissions = ["eser.student.read", "eser.report.run"]' in text
-        sync(text.replace('permissions = ["eser.student.read", "eser.report.run"]', 'permissions = ["eser.report.run"]'))
+        sync(text.replace('permissions = ["eser.student.read", "eser.report.run"]',
+                          'permissions = ["eser.report.run"]'))
         db.session.commit()
     check = first.test_client().post("/api/v1/authz/check", headers={"Authorization": f"Bearer {svc_token}"},
                                      json={"username": "teacher", "permission": "eser.student.read", "org": "102"})

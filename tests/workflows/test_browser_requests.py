@@ -37,6 +37,7 @@ def approve_in_inbox(page, username, request_id):  # noqa: F811
 
 def test_iep_forms_requested_and_approved_in_two_stages(page):  # noqa: F811
     from playwright.sync_api import expect
+
     import roles.gate as gate
 
     sign_in(page, "teacher")
