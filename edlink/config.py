@@ -26,7 +26,14 @@ DEFAULTS: dict[str, Any] = {
     "KEYCLOAK_LEEWAY_SECONDS": 30,  # clock skew allowed on exp / iat
     "KEYCLOAK_TIMEOUT_SECONDS": 10,  # each call to the realm
     "KEYCLOAK_SCOPE": "openid profile email",
-    "KEYCLOAK_CA_BUNDLE": None,  # a CA file for the realm's TLS certificate (default: the system's)
+    "KEYCLOAK_CA_BUNDLE": None,
+    # role pushes (issue 8): the admin API, through a service-account client of the realm
+    "KEYCLOAK_ADMIN_URL": None,            # default: EDLINK_KEYCLOAK_URL
+    "KEYCLOAK_ADMIN_CLIENT_ID": None,      # default: EDLINK_KEYCLOAK_CLIENT_ID
+    "KEYCLOAK_ADMIN_CLIENT_SECRET": None,  # default: EDLINK_KEYCLOAK_CLIENT_SECRET
+    "PROVISIONING_RETRY_BASE_SECONDS": 60,
+    "PROVISIONING_RETRY_MAX_SECONDS": 3600,
+    "PROVISIONING_BATCH_SIZE": 200,  # a CA file for the realm's TLS certificate (default: the system's)
     "SMTP_HOST": "127.0.0.1",
     "SMTP_PORT": 25,
     "MAIL_FROM": "edlink@localhost",

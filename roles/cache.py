@@ -85,7 +85,7 @@ def forget() -> None:
 
 def _build(epoch: int | None) -> Snapshot:
     from roles.models import CatalogApplication, CatalogPermission, CatalogRole
-    apps = {a.code: {"name": a.name, "description": a.description}
+    apps = {a.code: {**(a.settings or {}), "name": a.name, "description": a.description}
             for a in db.session.execute(select(CatalogApplication)
                                         .where(CatalogApplication.retired_at.is_(None))).scalars()}
     perms = {p.code: p.description

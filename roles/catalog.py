@@ -91,6 +91,16 @@ def parse(text: str) -> Catalog:
     problems: list[str] = []
     apps = data.get("applications", {})
     perms = data.get("permissions", {})
+    for code, app in apps.items():
+        push = app.get("keycloak")
+        if push is None:
+            continue
+        if not isinstance(push, dict) or push.get("kind") not in ("client", "realm"):
+            raise CatalogError(message=f"The catalog is invalid: application {code}: keycloak.kind must be "
+                                       "client or realm")
+        if push["kind"] == "client" and not push.get("client"):
+            raise CatalogError(message=f"The catalog is invalid: application {code}: keycloak.client names "
+                                       "the client whose roles carry its grants")
     roles: dict[str, Role] = {}
     tas_seen: dict[str, str] = {}
     for code, raw in data.get("roles", {}).items():

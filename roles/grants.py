@@ -59,6 +59,8 @@ def create_grant(user: User, role_code: str, org: Org, *, source: str, granted_b
                   granted_by_id=granted_by.id if granted_by else None)
     db.session.add(grant)
     db.session.flush()
+    from roles.provisioning import enqueue
+    enqueue(grant, "created")
     audit.record("grant.created", actor if actor is not None else granted_by, grant, org,
                  {"user": user.username, "role": role_code, "source": source,
                   "starts_at": starts_at, "ends_at": ends_at, **(details or {})})
@@ -89,6 +91,8 @@ def change_status(grant: Grant, status: str, *, actor, reason: str, details: dic
         grant.revoked_at, grant.revoked_reason = now, reason
         grant.revoked_by_id = actor_user.id if actor_user else None
     db.session.flush()
+    from roles.provisioning import enqueue
+    enqueue(grant, status)
     audit.record(ACTION[status], actor, grant, grant.org,
                  {"user": grant.user.username, "role": grant.role_code, "from": before,
                   "reason": reason, **(details or {})})

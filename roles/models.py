@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edlink import clock
@@ -20,6 +20,7 @@ class CatalogApplication(db.Model):
     code: Mapped[str] = mapped_column(String(60), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. {"keycloak": {"kind", "client"}}
     retired_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -77,6 +78,30 @@ class Grant(db.Model):
     def in_force(self, at: _dt.datetime) -> bool:
         return (self.status == "active" and self.starts_at <= at
                 and (self.ends_at is None or self.ends_at > at))
+
+
+class ProvisioningTask(db.Model):
+    """An outbox row: make Keycloak agree with one grant's (user, role, org) — written in the
+    transaction that changed the grant, carried out by the ``provisioning.push`` job."""
+
+    __tablename__ = "provisioning_task"
+    __table_args__ = (Index("ix_provisioning_task_due", "status", "next_attempt_at"),
+                      Index("ix_provisioning_task_key", "user_id", "role_code", "org_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grant.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    role_code: Mapped[str] = mapped_column(String(60))
+    org_id: Mapped[int] = mapped_column(ForeignKey("org.id"))
+    application: Mapped[str] = mapped_column(String(60))
+    keycloak_role: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(40))        # what happened to the grant
+    status: Mapped[str] = mapped_column(String(20), default="pending")   # pending | done
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(20))  # assigned | removed
+    created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    done_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 _ = Boolean

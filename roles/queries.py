@@ -102,7 +102,14 @@ def grant_view(grant: Grant) -> dict:
             "revoked_at": when(grant.revoked_at),
             "revoked_by": grant.revoked_by.username if grant.revoked_by else None,
             "revoked_reason": grant.revoked_reason,
-            "status_changed_at": when(grant.status_changed_at), "status_reason": grant.status_reason}
+            "status_changed_at": when(grant.status_changed_at), "status_reason": grant.status_reason,
+            "keycloak": keycloak_state(grant)}
+
+
+def keycloak_state(grant: Grant) -> str | None:
+    """``pending`` while a push to Keycloak waits (e.g. no Keycloak account yet), else None."""
+    from roles.provisioning import pending_for
+    return "pending" if pending_for(grant) is not None else None
 
 
 def catalog_view() -> dict:

@@ -39,7 +39,8 @@ def sync(text: str | None = None, *, actor="system:cli") -> SyncResult:
     result = SyncResult()
     now = clock.now()
     _sync_rows(CatalogApplication, "application", {c: {"name": a.get("name", c),
-               "description": " ".join(str(a.get("description", "")).split())}
+               "description": " ".join(str(a.get("description", "")).split()),
+               "settings": {k: v for k, v in a.items() if k not in ("name", "description")}}
                for c, a in catalog.applications.items()}, now, actor, result)
     _sync_rows(CatalogPermission, "permission", {c: {"description": d} for c, d in catalog.permissions.items()},
                now, actor, result)

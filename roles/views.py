@@ -12,6 +12,7 @@ from edlink.orgs import list_orgs
 from roles import gate, queries
 from roles.catalog import load
 from roles.models import GRANT_STATUSES
+from roles.provisioning import pending_for
 
 bp = Blueprint("roles", __name__, template_folder="templates")
 
@@ -74,7 +75,8 @@ def render_grant(grant_id: int, error: DomainError | None = None) -> str:
         .order_by(AuditEvent.seq)).scalars().all()
     return render_template("roles/grant.html", grant=grant, history=history, catalog=load(),
                            may_revoke=bool(gate.can(user, "edlink.grant.revoke", grant.org)),
-                           own=grant.user_id == user.id, error=error)
+                           own=grant.user_id == user.id, error=error, keycloak=queries.keycloak_state(grant),
+                           keycloak_task=pending_for(grant))
 
 
 def init_app(app: Flask) -> None:
