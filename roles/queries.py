@@ -108,7 +108,10 @@ def grant_view(grant: Grant) -> dict:
 
 def keycloak_state(grant: Grant) -> str | None:
     """``pending`` while a push to Keycloak waits (e.g. no Keycloak account yet), else None."""
+    from edlink.idp.keycloak_admin import provisioning_enabled
     from roles.provisioning import pending_for
+    if not provisioning_enabled():
+        return None
     return "pending" if pending_for(grant) is not None else None
 
 
