@@ -14,6 +14,9 @@ pytestmark = pytest.mark.browser
 
 
 def sign_in(page, username):  # noqa: F811
+    # leave the app first: a request still in flight from the last page (its responses refresh
+    # the session cookie) could otherwise put the old session back after the cookies are cleared
+    page.goto("about:blank")
     page.context.clear_cookies()
     page.goto("/login")
     page.get_by_label("Username").fill(username)
