@@ -174,6 +174,10 @@ def build_enforcer(policy: Policy):
         enforcer = casbin.FastEnforcer(conf.name, adapter, cache_key_order=CACHE_KEY_ORDER)
     finally:
         os.unlink(conf.name)
+    # The domain manager comes with an equality "matching function", which makes each link added
+    # to a domain's role manager, and each name new to it, scan every role of that domain
+    # (quadratic: hours to build the statewide domains). Names here are plain: no matching.
+    enforcer.add_named_matching_func("g", None)
     return enforcer, len(adapter.p_lines), len(adapter.g_lines)
 
 
@@ -384,8 +388,9 @@ def compare(app, *, users: int = 2000, per_user: int = 10, fresh: int = 5000, se
 
 
 def report_gate(label: str, r: GateResult) -> bool:
-    print(f"{label}: casbin policy {r.p_lines:,} p lines, {r.g_lines:,} g lines (loaded in {r.load_seconds:.1f} s); "
-          f"{r.checks:,} checks, {r.allowed:,} allowed")
+    print(f"{label}: casbin policy {r.p_lines:,} p lines, {r.g_lines:,} g lines (loaded in {r.load_seconds:.1f} s, "
+          f"every domain's role manager built in {r.warm_seconds:.1f} s); {r.checks:,} checks, {r.allowed:,} allowed",
+          flush=True)
     print(f"  agreement with casbin: {r.agree:,} of {r.checks:,}"
           + ("" if not r.differ else f"   MISMATCHES: {len(r.differ)}"))
     for c, ours, theirs in r.differ[:20]:
@@ -396,13 +401,18 @@ def report_gate(label: str, r: GateResult) -> bool:
     x_memo = r.memo.per_second / r.casbin.per_second
     x_fresh = r.fresh.per_second / r.casbin.per_second
     ok_repeated = x_repeated >= GOAL_REPEATED_X
+    ok_memo = x_memo >= GOAL_REPEATED_X
     ok_fresh = r.fresh.p(99) / 1000 < GOAL_FRESH_P99_MS
-    print(f"  ratio ours/casbin throughput: repeated {x_repeated:.1f}x, repeated (memo) {x_memo:.1f}x, "
-          f"fresh {x_fresh:.2f}x")
-    print(f"  {'PASS' if ok_repeated else 'FAIL'}: repeated {x_repeated:.1f}x casbin (goal >= {GOAL_REPEATED_X:.0f}x)"
-          f"   {'PASS' if ok_fresh else 'FAIL'}: fresh p99 {r.fresh.p(99) / 1000:.3f} ms"
-          f" (goal < {GOAL_FRESH_P99_MS:g} ms)", flush=True)
-    return ok_repeated and ok_fresh and not r.differ
+    print(f"  ours/casbin throughput: repeated (new question) {x_repeated:.1f}x, repeated (same question) "
+          f"{x_memo:.1f}x, fresh {x_fresh:.2f}x")
+    verdict = {True: "PASS", False: "FAIL"}
+    print(f"  {verdict[ok_repeated]}: repeated checks, each question new in the request: {x_repeated:.1f}x casbin"
+          f" (goal >= {GOAL_REPEATED_X:.0f}x)")
+    print(f"  {verdict[ok_memo]}: repeated checks, the same question again: {x_memo:.1f}x casbin"
+          f" (goal >= {GOAL_REPEATED_X:.0f}x)")
+    print(f"  {verdict[ok_fresh]}: fresh request p99 {r.fresh.p(99) / 1000:.3f} ms (goal < {GOAL_FRESH_P99_MS:g} ms)",
+          flush=True)
+    return ok_repeated and ok_memo and ok_fresh and not r.differ
 
 
 def profile_gate(app, checks: list[Check], top: int = 25) -> None:
@@ -621,8 +631,16 @@ def report_http(label: str, r: HttpResult, seconds: float, connections: int) -> 
     return ok and r.bare.errors == 0 and r.authz.errors == 0
 
 
-def profile_authz(app, bodies: list[str], token: str, n: int = 2000, top: int = 30) -> None:
-    """Where an authz request's time goes, in process (the test client: no HTTP server)."""
+def profile_authz(app, bodies: list[str], token: str, n: int = 1000, top: int = 20) -> None:
+    """Where an authz request's time goes, in process (the test client, no HTTP server): each
+    part timed by a wrapper around it, then cProfile's top entries."""
+    import flask
+
+    import edlink.tokens
+    import roles.api
+    from edlink.extensions import db
+    from roles import gate
+
     client = app.test_client()
     bare = bare_app().test_client()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -638,8 +656,48 @@ def profile_authz(app, bodies: list[str], token: str, n: int = 2000, top: int = 
         began = time.perf_counter()
         run(c, n)
         timings[name] = (time.perf_counter() - began) / n * 1e6
-    print(f"  in process (test client): bare {timings['bare']:.0f} µs/request, authz {timings['authz']:.0f} µs/request "
-          f"(ratio {timings['bare'] / timings['authz']:.2f})")
+    print(f"  in process (test client): bare {timings['bare']:.0f} µs/request, authz {timings['authz']:.0f} µs/request"
+          f" (bare/authz {timings['bare'] / timings['authz']:.2f})")
+
+    spent: dict[str, float] = defaultdict(float)
+    restore = []
+
+    def wrap(owner, attr, label):
+        original = getattr(owner, attr)
+
+        def timed(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - began
+        setattr(owner, attr, timed)
+        restore.append((owner, attr, original))
+
+    wrap(edlink.tokens, "user_for_token", "token: SHA-256, token row + user (2 queries)")
+    wrap(gate.Access, "__init__", "gate: grants query + build (caller's, then subject's)")
+    wrap(gate, "_decide", "gate: the two decisions (org code lookup, reason text)")
+    wrap(roles.api.CheckIn, "load", "body: marshmallow CheckIn.load")
+    wrap(type(db.session()), "commit", "commit (after_request; token last_used_at UPDATE)")
+    wrap(type(app.session_interface), "open_session", "cookie session: open")
+    wrap(type(app.session_interface), "save_session", "cookie session: save")
+    wrap(flask.Flask, "make_response", "response: JSON + headers")
+    original_execute = type(db.session()).execute
+    wrap(type(db.session()), "execute", "  (all ORM statements, inside the parts above)")
+    try:
+        began = time.perf_counter()
+        run(client, n)
+        total = (time.perf_counter() - began) / n * 1e6
+    finally:
+        for owner, attr, original in reversed(restore):
+            setattr(owner, attr, original)
+    assert type(db.session()).execute is original_execute
+    within = sum(v for k, v in spent.items() if not k.startswith("  ")) / n * 1e6
+    print(f"  where an authz request's {total:.0f} µs go (wrappers, in process):")
+    for label, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"    {seconds / n * 1e6:8.0f} µs  {label}")
+    print(f"    {total - within:8.0f} µs  the rest: Flask/werkzeug dispatch, Flask-Login, smorest, before/after hooks")
+
     profiler = cProfile.Profile()
     profiler.enable()
     run(client, n)
