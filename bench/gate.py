@@ -310,15 +310,18 @@ def ask_fresh(app, checks: list[Check]) -> tuple[dict[Check, bool], Figures]:
 
     answers: dict[Check, bool] = {}
     times: list[int] = []
+    per_code: dict[str, list[int]] = defaultdict(list)
     clock = time.perf_counter_ns
     for c in checks:
         with app.test_request_context():
             user = db.session.get(User, c.user_id)
             began = clock()
             decision = gate.can(user, c.permission, c.org_id)
-            times.append(clock() - began)
+            times.append(took := clock() - began)
+            per_code[decision.code].append(took)
             answers[c] = decision.allowed
             db.session.rollback()
+    ask_fresh.per_code = {code: Figures(f"  of which {code}", t) for code, t in sorted(per_code.items())}
     return answers, Figures("ours, fresh request (grants query + build)", times)
 
 
@@ -355,6 +358,7 @@ class GateResult:
     load_seconds: float
     warm_seconds: float
     per_code: dict[str, Figures]
+    fresh_per_code: dict[str, Figures]
 
 
 def compare(app, *, users: int = 2000, per_user: int = 10, fresh: int = 5000, seed: int = 7,
@@ -379,12 +383,13 @@ def compare(app, *, users: int = 2000, per_user: int = 10, fresh: int = 5000, se
         theirs, casbin_figures = ask_casbin(enforcer, checks)
         fresh_sample = random.Random(seed).sample(checks, min(fresh, len(checks)))
         fresh_answers, fresh_figures = ask_fresh(app, fresh_sample)
+        fresh_per_code = ask_fresh.per_code
     finally:
         gc.unfreeze()
     differ = mismatches(ours, theirs) + [(c, a, ours[c]) for c, a in fresh_answers.items() if a != ours[c]]
     return GateResult(len(checks), sum(ours.values()), len(checks) - len(mismatches(ours, theirs)), differ,
                       fresh_figures, repeated, memo, casbin_figures, p_lines, g_lines, load_seconds, warm_seconds,
-                      per_code)
+                      per_code, fresh_per_code)
 
 
 def report_gate(label: str, r: GateResult) -> bool:
@@ -395,7 +400,7 @@ def report_gate(label: str, r: GateResult) -> bool:
           + ("" if not r.differ else f"   MISMATCHES: {len(r.differ)}"))
     for c, ours, theirs in r.differ[:20]:
         print(f"    user {c.user_id} {c.permission} at org {c.org_id}: ours {ours}, casbin {theirs}")
-    for figures in (r.fresh, r.repeated, *r.per_code.values(), r.memo, r.casbin):
+    for figures in (r.fresh, *r.fresh_per_code.values(), r.repeated, *r.per_code.values(), r.memo, r.casbin):
         print(figures.line())
     x_repeated = r.repeated.per_second / r.casbin.per_second
     x_memo = r.memo.per_second / r.casbin.per_second
@@ -635,6 +640,7 @@ def profile_authz(app, bodies: list[str], token: str, n: int = 1000, top: int = 
     """Where an authz request's time goes, in process (the test client, no HTTP server): each
     part timed by a wrapper around it, then cProfile's top entries."""
     import flask
+    from sqlalchemy import event as sa_event
 
     import edlink.tokens
     import roles.api
@@ -678,12 +684,27 @@ def profile_authz(app, bodies: list[str], token: str, n: int = 1000, top: int = 
     wrap(gate.Access, "__init__", "gate: grants query + build (caller's, then subject's)")
     wrap(gate, "_decide", "gate: the two decisions (org code lookup, reason text)")
     wrap(roles.api.CheckIn, "load", "body: marshmallow CheckIn.load")
-    wrap(type(db.session()), "commit", "commit (after_request; token last_used_at UPDATE)")
+    wrap(db.session.session_factory.class_, "flush", "flush: UPDATE api_token SET last_used_at (autoflush)")
+    wrap(db.session.session_factory.class_, "commit", "commit (after_request)")
     wrap(type(app.session_interface), "open_session", "cookie session: open")
     wrap(type(app.session_interface), "save_session", "cookie session: save")
     wrap(flask.Flask, "make_response", "response: JSON + headers")
-    original_execute = type(db.session()).execute
-    wrap(type(db.session()), "execute", "  (all ORM statements, inside the parts above)")
+    wrap(db.session.session_factory.class_, "execute", "  (every ORM statement, inside the parts above and the rest)")
+    statements: dict[str, float] = defaultdict(float)
+    counts: dict[str, int] = defaultdict(int)
+
+    def before(conn, _cursor, _statement, _parameters, _context, _many):
+        conn.info["bench.began"] = time.perf_counter()
+
+    def after(conn, _cursor, statement, _parameters, _context, _many):
+        head = " ".join(statement.split())
+        key = re.sub(r"\s+", " ", head)[:70]
+        statements[key] += time.perf_counter() - conn.info.pop("bench.began")
+        counts[key] += 1
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", before)
+    sa_event.listen(engine, "after_cursor_execute", after)
     try:
         began = time.perf_counter()
         run(client, n)
@@ -691,12 +712,17 @@ def profile_authz(app, bodies: list[str], token: str, n: int = 1000, top: int = 
     finally:
         for owner, attr, original in reversed(restore):
             setattr(owner, attr, original)
-    assert type(db.session()).execute is original_execute
+        sa_event.remove(engine, "before_cursor_execute", before)
+        sa_event.remove(engine, "after_cursor_execute", after)
     within = sum(v for k, v in spent.items() if not k.startswith("  ")) / n * 1e6
     print(f"  where an authz request's {total:.0f} µs go (wrappers, in process):")
     for label, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
         print(f"    {seconds / n * 1e6:8.0f} µs  {label}")
-    print(f"    {total - within:8.0f} µs  the rest: Flask/werkzeug dispatch, Flask-Login, smorest, before/after hooks")
+    print(f"    {total - within:8.0f} µs  the rest: the subject's user row (a query in the view), Flask/werkzeug"
+          " dispatch, Flask-Login, smorest, before/after hooks")
+    print("  statements per request, at the driver (µs per request, count per request):")
+    for key, seconds in sorted(statements.items(), key=lambda kv: -kv[1]):
+        print(f"    {seconds / n * 1e6:8.0f} µs  {counts[key] / n:4.1f}x  {key}")
 
     profiler = cProfile.Profile()
     profiler.enable()
