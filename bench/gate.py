@@ -267,19 +267,31 @@ def by_user(checks: list[Check]) -> dict[int, list[Check]]:
     return grouped
 
 
-def ask_gate(app, checks: list[Check]) -> tuple[dict[Check, bool], Figures, Figures]:
+@dataclass
+class Asked:
+    answers: dict[Check, bool]
+    figures: Figures
+    per_code: dict[str, Figures] = field(default_factory=dict)
+
+
+def ask_gate(app, checks: list[Check], enforcer=None) -> tuple[Asked, Figures, Asked | None]:
     """Repeated checks: one request context per user; its grants read by a first question
     (not in the sample, not timed), then each sampled question once (timed: new in the
-    request) and once more (timed: the request's memo). Returns the answers and both figures."""
+    request) and once more (timed: the request's memo). With ``enforcer``, casbin is asked the
+    same questions right after each user's, so both meet the same machine (its load drifts).
+    Returns our answers and figures (new question; by decision), the memo's, and casbin's."""
     from edlink.extensions import db
     from edlink.models import User
     from roles import gate
 
     answers: dict[Check, bool] = {}
+    theirs: dict[Check, bool] = {}
     first: list[int] = []
     again: list[int] = []
+    casbin_times: list[int] = []
     per_code: dict[str, list[int]] = defaultdict(list)
     clock = time.perf_counter_ns
+    enforce = enforcer.enforce if enforcer is not None else None
     for uid, mine in by_user(checks).items():
         with app.test_request_context():
             user = db.session.get(User, uid)
@@ -295,12 +307,21 @@ def ask_gate(app, checks: list[Check]) -> tuple[dict[Check, bool], Figures, Figu
                 gate.can(user, c.permission, c.org_id)
                 again.append(clock() - began)
             db.session.rollback()
-    ask_gate.per_code = {code: Figures(f"  of which {code}", times) for code, times in sorted(per_code.items())}
-    return (answers, Figures("ours, repeated: each question new in the request", first),
-            Figures("ours, repeated: the same question again (memo)", again))
+        if enforce is not None:
+            sub = f"u{uid}"
+            for c in mine:
+                dom = str(c.org_id)
+                began = clock()
+                allowed = enforce(sub, dom, c.permission)
+                casbin_times.append(clock() - began)
+                theirs[c] = allowed
+    ours = Asked(answers, Figures("ours, repeated: each question new in the request", first),
+                 {code: Figures(f"  of which {code}", t) for code, t in sorted(per_code.items())})
+    casbin = Asked(theirs, Figures("casbin FastEnforcer.enforce", casbin_times)) if enforce is not None else None
+    return ours, Figures("ours, repeated: the same question again (memo)", again), casbin
 
 
-def ask_fresh(app, checks: list[Check]) -> tuple[dict[Check, bool], Figures]:
+def ask_fresh(app, checks: list[Check]) -> Asked:
     """Each check in a request of its own: new app and request context, new session, the user
     loaded (as Flask-Login does before the view), then ``can`` timed — which reads the user's
     grants in one query and builds their access."""
@@ -321,22 +342,8 @@ def ask_fresh(app, checks: list[Check]) -> tuple[dict[Check, bool], Figures]:
             per_code[decision.code].append(took)
             answers[c] = decision.allowed
             db.session.rollback()
-    ask_fresh.per_code = {code: Figures(f"  of which {code}", t) for code, t in sorted(per_code.items())}
-    return answers, Figures("ours, fresh request (grants query + build)", times)
-
-
-def ask_casbin(enforcer, checks: list[Check]) -> tuple[dict[Check, bool], Figures]:
-    answers: dict[Check, bool] = {}
-    times: list[int] = []
-    clock = time.perf_counter_ns
-    enforce = enforcer.enforce
-    for c in checks:
-        sub, dom = f"u{c.user_id}", str(c.org_id)
-        began = clock()
-        allowed = enforce(sub, dom, c.permission)
-        times.append(clock() - began)
-        answers[c] = allowed
-    return answers, Figures("casbin FastEnforcer.enforce", times)
+    return Asked(answers, Figures("ours, fresh request (grants query + build)", times),
+                 {code: Figures(f"  of which {code}", t) for code, t in sorted(per_code.items())})
 
 
 def mismatches(ours: dict[Check, bool], theirs: dict[Check, bool]) -> list[tuple[Check, bool, bool]]:
@@ -378,18 +385,17 @@ def compare(app, *, users: int = 2000, per_user: int = 10, fresh: int = 5000, se
     gc.collect()
     gc.freeze()  # the enforcer's million objects out of the collector's way, for both sides
     try:
-        ours, repeated, memo = ask_gate(app, checks)
-        per_code = ask_gate.per_code
-        theirs, casbin_figures = ask_casbin(enforcer, checks)
+        ours, memo, casbin = ask_gate(app, checks, enforcer)
         fresh_sample = random.Random(seed).sample(checks, min(fresh, len(checks)))
-        fresh_answers, fresh_figures = ask_fresh(app, fresh_sample)
-        fresh_per_code = ask_fresh.per_code
+        fresh_asked = ask_fresh(app, fresh_sample)
     finally:
         gc.unfreeze()
-    differ = mismatches(ours, theirs) + [(c, a, ours[c]) for c, a in fresh_answers.items() if a != ours[c]]
-    return GateResult(len(checks), sum(ours.values()), len(checks) - len(mismatches(ours, theirs)), differ,
-                      fresh_figures, repeated, memo, casbin_figures, p_lines, g_lines, load_seconds, warm_seconds,
-                      per_code, fresh_per_code)
+    differ = mismatches(ours.answers, casbin.answers)
+    agree = len(checks) - len(differ)
+    differ += [(c, a, ours.answers[c]) for c, a in fresh_asked.answers.items() if a != ours.answers[c]]
+    return GateResult(len(checks), sum(ours.answers.values()), agree, differ, fresh_asked.figures,
+                      ours.figures, memo, casbin.figures, p_lines, g_lines, load_seconds, warm_seconds,
+                      ours.per_code, fresh_asked.per_code)
 
 
 def report_gate(label: str, r: GateResult) -> bool:
