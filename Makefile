@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export EDLINK_TEST_PG_URL
 
-.PHONY: install run test test-sqlite test-postgresql chromium node oidc-server lint bench clean
+.PHONY: install run test test-sqlite test-postgresql chromium node oidc-server wrk lint bench clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,10 +66,23 @@ test-postgresql: install
 # Benchmarks (bench/README.md): not part of `make test`. PostgreSQL runs when it answers.
 EDLINK_BENCH_PG_URL ?= $(EDLINK_TEST_PG_URL)
 export EDLINK_BENCH_PG_URL
-bench: install
+# bench.gate also needs the bench extra (pycasbin, gunicorn) and wrk (Debian's, installed when missing).
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+wrk:
+	@test -x /usr/bin/wrk || { \
+	  echo "installing Debian's wrk for bench.gate"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null || \
+	  echo "wrk could not be installed: bench.gate falls back to a Python load generator"; }
+
+bench: install $(BIN)/.bench-installed wrk
 	@echo "== EdLink benchmarks (PostgreSQL at $(EDLINK_BENCH_PG_URL) when it answers)"
 	$(BIN)/python -m bench.audit_append
 	$(BIN)/python -m bench.audit_verify
+	$(BIN)/python -m bench.gate
 
 lint: install
 	$(BIN)/ruff check .
