@@ -5,11 +5,15 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from sqlalchemy.orm import joinedload
+
 import audit
 from edlink import clock
 from edlink.errors import Invalid, NotFound
 from edlink.extensions import db
 from edlink.models import ApiToken, User
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 TOKEN_PREFIX = "edl_"
 DEFAULT_DAYS = 90
@@ -42,12 +46,15 @@ def user_for_token(plain: str) -> User | None:
     """The user a presented token belongs to, or None when it is unknown, expired or revoked."""
     if not plain.startswith(TOKEN_PREFIX):
         return None
-    row = db.session.execute(db.select(ApiToken).where(ApiToken.token_hash == _digest(plain))
-                             ).scalar_one_or_none()
+    row = db.session.execute(db.select(ApiToken).options(joinedload(ApiToken.user))
+                             .where(ApiToken.token_hash == _digest(plain))).scalar_one_or_none()
     now = clock.now()
     if row is None or not row.usable_at(now) or row.user.disabled:
         return None
-    row.last_used_at = now
+    # "last used" to the minute is enough, and keeps most token calls read-only (no write, no
+    # commit contention between workers)
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        row.last_used_at = now
     return row.user
 
 

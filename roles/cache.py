@@ -34,6 +34,7 @@ class Snapshot:
     lea_of: dict[int, int | None]             # org -> the LEA it belongs to or is served by
     kind_of: dict[int, str]
     code_of: dict[int, str]
+    id_of: dict[str, int]
     state_ids: frozenset[int]
     members: dict[int, frozenset[int]]        # LEA -> itself, its schools and served sites
 
@@ -128,5 +129,6 @@ def _build(epoch: int | None) -> Snapshot:
         epoch=epoch, catalog=catalog,
         roles_with={p: frozenset(r) for p, r in roles_with.items()},
         role_perms=dict(catalog.effective), lea_of=lea_of, kind_of=kind_of, code_of=code_of,
+        id_of={code: org_id for org_id, code in code_of.items()},
         state_ids=frozenset(i for i, k in kind_of.items() if k == "state"),
         members={lea: frozenset(ids) for lea, ids in members.items()})

@@ -51,20 +51,23 @@ class Decision:
         return self.allowed
 
 
+# One query answers everything about a user: whether they may hold anything (enabled, linked,
+# staff record active) and their active grants, with the cache epoch alongside.
 _GRANT_ROWS = (
-    select(Grant.role_code, Grant.org_id, Grant.starts_at, Grant.ends_at, cache.EPOCH.label("epoch"))
-    .select_from(Grant)
-    .join(User, and_(User.id == Grant.user_id, User.disabled.is_(False)))
-    .join(Link, and_(Link.user_id == Grant.user_id, Link.ended_at.is_(None)))
-    .join(StaffRecord, and_(StaffRecord.id == Link.staff_record_id, StaffRecord.status == "active"))
-    .where(Grant.user_id == bindparam("uid"), Grant.status == "active")
+    select(User.disabled, Link.id.label("link_id"), StaffRecord.status.label("staff_status"),
+           Grant.role_code, Grant.org_id, Grant.starts_at, Grant.ends_at, cache.EPOCH.label("epoch"))
+    .select_from(User)
+    .outerjoin(Link, and_(Link.user_id == User.id, Link.ended_at.is_(None)))
+    .outerjoin(StaffRecord, StaffRecord.id == Link.staff_record_id)
+    .outerjoin(Grant, and_(Grant.user_id == User.id, Grant.status == "active"))
+    .where(User.id == bindparam("uid"))
 )
 
 
 class Access:
     """One user's permissions as of one load: permission -> {grant org id: role code}."""
 
-    __slots__ = ("user_id", "snap", "orgs", "until", "decisions", "scopes", "roles")
+    __slots__ = ("user_id", "snap", "orgs", "until", "decisions", "scopes", "roles", "nothing")
 
     def __init__(self, user_id: int):
         self.user_id = user_id
@@ -72,10 +75,18 @@ class Access:
         until: _dt.datetime | None = None
         with db.session.no_autoflush:  # a question never flushes half-built objects
             rows = db.session.execute(_GRANT_ROWS, {"uid": user_id}).all()
-        self.snap = cache.snapshot(rows[0].epoch) if rows else None
         self.orgs: dict[str, dict[int, str]] = {}
         self.roles: list[tuple[str, int]] = []
-        for role_code, org_id, starts_at, ends_at, _epoch in rows:
+        self.decisions: dict[tuple[str, int | None], Decision] = {}
+        self.scopes: dict[str, frozenset[int]] = {}
+        self.until = None
+        self.nothing = _nothing(rows[0] if rows else None)  # why this user holds nothing at all, if so
+        self.snap = cache.snapshot(rows[0].epoch) if rows else None
+        if self.nothing is not None:
+            return
+        for _disabled, _link, _status, role_code, org_id, starts_at, ends_at, _epoch in rows:
+            if role_code is None:
+                continue
             if starts_at > now:  # not yet in force: look again when it starts
                 until = starts_at if until is None else min(until, starts_at)
                 continue
@@ -87,11 +98,25 @@ class Access:
             for perm in self.snap.role_perms.get(role_code, ()):
                 self.orgs.setdefault(perm, {}).setdefault(org_id, role_code)
         self.until = until
-        self.decisions: dict[tuple[str, int | None], Decision] = {}
-        self.scopes: dict[str, frozenset[int]] = {}
+        if not self.roles:
+            self.nothing = Decision(False, "holds no role in force.", "no_grant")
 
     def fresh(self) -> bool:
         return self.until is None or clock.now() < self.until
+
+
+def _nothing(row) -> Decision | None:
+    """The refusal for a user who may hold nothing (None when they may hold grants)."""
+    if row is None:
+        return Decision(False, "is not a known user.", "unknown_user")
+    if row.disabled:
+        return Decision(False, "has a disabled account.", "account_disabled")
+    if row.link_id is None:
+        return Decision(False, "is not linked to a staff record.", "not_linked")
+    if row.staff_status != "active":
+        return Decision(False, f"has a staff record that is {row.staff_status.replace('_', ' ')}, not active.",
+                        "staff_not_active")
+    return None
 
 
 def _access(user_id: int) -> Access:
@@ -164,10 +189,7 @@ def _org_id(org, snap) -> int | None | bool:
     if isinstance(org, int):
         return org
     if isinstance(org, str):
-        for org_id, code in snap.code_of.items():
-            if code == org:
-                return org_id
-        return False
+        return snap.id_of.get(org, False)
     raise TypeError("org must be an Org, an org id or an org code")
 
 
@@ -175,7 +197,10 @@ def _org_id(org, snap) -> int | None | bool:
 
 def can(*args, **kwargs) -> Decision:
     """May ``user`` (default: the signed-in user) use ``permission`` at ``org`` (None: anywhere)?"""
-    user, permission, org = _args(args, kwargs)
+    if not kwargs and len(args) == 3 and isinstance(args[0], User) and isinstance(args[1], str):
+        user, permission, org = args  # the common form, without the argument juggling
+    else:
+        user, permission, org = _args(args, kwargs)
     if user is None:
         return Decision(False, "Nobody is signed in.", "unauthenticated")
     access = _access(user.id)
@@ -197,8 +222,8 @@ def _decide(user: User, access: Access, permission: str, org) -> Decision:
         snap = cache.snapshot(force=True)  # an org newer than this copy
         if org_id not in snap.kind_of:
             return Decision(False, f"No organisation has the id {org_id}.", "unknown_org")
-    if not access.roles:
-        return _why_nothing(user)
+    if access.nothing is not None:
+        return Decision(False, f"{user.username} {access.nothing.reason}", access.nothing.code)
     held = access.orgs.get(permission)
     if not held:
         return Decision(False, f"{user.username} holds no role that gives {permission}.", "no_grant")
@@ -216,20 +241,6 @@ def _decide(user: User, access: Access, permission: str, org) -> Decision:
     return Decision(False, f"{user.username} has {permission} only at "
                            f"{', '.join(sorted(snap.code_of.get(o, '?') for o in held))}, "
                            f"which does not cover {snap.code_of.get(org_id)}.", "out_of_scope")
-
-
-def _why_nothing(user: User) -> Decision:
-    """Why a user gets nothing at all (only asked on the way to a refusal)."""
-    if user.disabled:
-        return Decision(False, f"The account {user.username} is disabled.", "account_disabled")
-    link = user.active_link
-    if link is None:
-        return Decision(False, f"{user.username} is not linked to a staff record.", "not_linked")
-    status = link.staff_record.status
-    if status != "active":
-        return Decision(False, f"{user.username}'s staff record is {status.replace('_', ' ')}, "
-                               "not active.", "staff_not_active")
-    return Decision(False, f"{user.username} holds no role in force.", "no_grant")
 
 
 def require(*args, **kwargs) -> Decision:
@@ -304,8 +315,8 @@ def held_grants(user: User) -> list[tuple[Grant, bool]]:
 
 def why_not_in_force(user: User) -> str | None:
     """Why the user's grants give nothing at all (unlinked, staff record not active, disabled)."""
-    decision = _why_nothing(user)
-    return None if decision.code == "no_grant" else decision.reason
+    nothing = _access(user.id).nothing
+    return None if nothing is None or nothing.code == "no_grant" else f"{user.username} {nothing.reason}"
 
 
 def requires(permission: str, org=None):
