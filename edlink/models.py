@@ -5,7 +5,7 @@ import datetime as _dt
 import secrets
 from typing import Any
 
-from flask import has_request_context, request
+from flask.globals import _cv_request
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -221,8 +221,9 @@ def bump_epoch(name: str = "gate") -> None:
     done = db.session.execute(table.update().where(table.c.name == name).values(value=value)).rowcount
     if not done:
         db.session.execute(table.insert().values(name=name, value=value))
-    if has_request_context():  # this request re-reads the epoch (and so its copies) next time
-        request.environ.pop("edlink.gate.memo", None)
+    ctx = _cv_request.get(None)  # this request re-reads the epoch (and so its copies) next time
+    if ctx is not None:
+        ctx.__dict__.pop("edlink_gate_memo", None)
 
 
 def jsonable(value: Any) -> Any:

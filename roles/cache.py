@@ -14,7 +14,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from flask import current_app, has_request_context, request
+from flask import current_app
+from flask.globals import _cv_request
 from sqlalchemy import select
 
 from edlink.extensions import db
@@ -45,11 +46,19 @@ class Snapshot:
         return self.members.get(org_id, frozenset((org_id,)))
 
 
+MEMO_ATTR = "edlink_gate_memo"  # on Flask's RequestContext (edlink.models.bump_epoch clears it too)
+
+
 def request_memo() -> dict | None:
     """A dict that lives as long as the current request (None outside a request)."""
-    if not has_request_context():
+    ctx = _cv_request.get(None)
+    if ctx is None:
         return None
-    return request.environ.setdefault("edlink.gate.memo", {})
+    memo = ctx.__dict__.get(MEMO_ATTR)
+    if memo is None:
+        memo = {}
+        setattr(ctx, MEMO_ATTR, memo)
+    return memo
 
 
 def current_epoch() -> int | None:

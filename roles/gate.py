@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-from dataclasses import dataclass
 
 from flask import current_app
 from flask_login import current_user
@@ -39,16 +38,34 @@ from roles import cache
 from roles.models import Grant
 
 
-@dataclass(frozen=True, slots=True)
 class Decision:
-    """The gate's answer: truthy when allowed; ``code`` is stable, ``reason`` is for people."""
+    """The gate's answer: truthy when allowed; ``code`` is stable, ``reason`` is for people.
 
-    allowed: bool
-    reason: str
-    code: str = ""
+    The reason may be given as a function, written out only when someone reads it (most
+    answers are only ever tested for truth)."""
+
+    __slots__ = ("allowed", "code", "_reason")
+
+    def __init__(self, allowed: bool, reason, code: str = ""):
+        self.allowed, self._reason, self.code = allowed, reason, code
+
+    @property
+    def reason(self) -> str:
+        if callable(self._reason):
+            self._reason = self._reason()
+        return self._reason
 
     def __bool__(self) -> bool:
         return self.allowed
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Decision) and (self.allowed, self.code, self.reason)
+                == (other.allowed, other.code, other.reason))
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Decision(allowed={self.allowed}, code={self.code!r}, reason={self.reason!r})"
 
 
 # One query answers everything about a user: whether they may hold anything (enabled, linked,
@@ -222,25 +239,30 @@ def _decide(user: User, access: Access, permission: str, org) -> Decision:
         snap = cache.snapshot(force=True)  # an org newer than this copy
         if org_id not in snap.kind_of:
             return Decision(False, f"No organisation has the id {org_id}.", "unknown_org")
-    if access.nothing is not None:
-        return Decision(False, f"{user.username} {access.nothing.reason}", access.nothing.code)
+    username = user.username
+    nothing = access.nothing
+    if nothing is not None:
+        return Decision(False, lambda: f"{username} {nothing.reason}", nothing.code)
     held = access.orgs.get(permission)
     if not held:
-        return Decision(False, f"{user.username} holds no role that gives {permission}.", "no_grant")
+        return Decision(False, lambda: f"{username} holds no role that gives {permission}.", "no_grant")
     if org_id is None:
         grant_org, role = next(iter(held.items()))
-        return Decision(True, f"{snap.catalog.name_of(role)} at {snap.code_of.get(grant_org)} "
-                              f"gives {permission}.", "granted")
+        return Decision(True, lambda: f"{snap.catalog.name_of(role)} at {snap.code_of.get(grant_org)} "
+                                      f"gives {permission}.", "granted")
     for via in (org_id, snap.lea_of.get(org_id), *snap.state_ids):
         role = held.get(via)
         if role is not None:
-            where = snap.code_of.get(via)
-            covers = "" if via == org_id else f", which covers {snap.code_of.get(org_id)}"
-            return Decision(True, f"{snap.catalog.name_of(role)} at {where}{covers}, gives {permission}.",
+            return Decision(True, lambda role=role, via=via: _granted_reason(snap, role, via, org_id, permission),
                             "granted")
-    return Decision(False, f"{user.username} has {permission} only at "
-                           f"{', '.join(sorted(snap.code_of.get(o, '?') for o in held))}, "
-                           f"which does not cover {snap.code_of.get(org_id)}.", "out_of_scope")
+    return Decision(False, lambda: f"{username} has {permission} only at "
+                                   f"{', '.join(sorted(snap.code_of.get(o, '?') for o in held))}, "
+                                   f"which does not cover {snap.code_of.get(org_id)}.", "out_of_scope")
+
+
+def _granted_reason(snap, role: str, via: int, org_id: int, permission: str) -> str:
+    covers = "" if via == org_id else f", which covers {snap.code_of.get(org_id)}"
+    return f"{snap.catalog.name_of(role)} at {snap.code_of.get(via)}{covers}, gives {permission}."
 
 
 def require(*args, **kwargs) -> Decision:
