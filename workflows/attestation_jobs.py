@@ -97,15 +97,18 @@ def run() -> dict:
     by_user: dict[int, list[Grant]] = {}
     for grant in grants:
         by_user.setdefault(grant.user_id, []).append(grant)
+    last_signed = dict(db.session.execute(
+        db.select(Attestation.user_id, db.func.max(Attestation.signed_at))
+        .where(Attestation.user_id.in_(list(by_user))).group_by(Attestation.user_id)).all()) if by_user else {}
     lapsed = suspended = reminded = 0
-    for held in by_user.values():
-        user = held[0].user
-        signature = attestations.last_signature(user)
-        ends = lapses_at(signature)
+    for user_id, held in by_user.items():
+        signed_at = last_signed.get(user_id)
+        ends = signed_at + _dt.timedelta(days=attestations.VALID_DAYS) if signed_at is not None else None
         if ends is None or ends <= now:
-            _lapse(user, held, signature)
+            user = held[0].user
+            _lapse(user, held, attestations.last_signature(user))
             lapsed, suspended = lapsed + 1, suspended + len(held)
-        elif _remind(user, ends, now):
+        elif ends - now <= _dt.timedelta(days=max(reminder_days(), default=0)) and _remind(held[0].user, ends, now):
             reminded += 1
     return {"lapsed": lapsed, "suspended": suspended, "reminded": reminded}
 
