@@ -70,9 +70,12 @@ def _me_extra(user) -> dict:
     pending = db.session.execute(db.select(AccessRequest).where(
         AccessRequest.requester_id == user.id, AccessRequest.status == "pending")
         .order_by(AccessRequest.submitted_at)).scalars().all()
+    from workflows.attestation_jobs import lapses_at
     statement, signed = attestations.current_statement(), attestations.last_signature(user)
+    lapses = lapses_at(signed)
     return {"pending_requests": [request_view(r) for r in pending],
             "attestation": {"current_version": statement.version if statement else None,
                             "signed_version": signed.statement_version if signed else None,
                             "signed_at": signed.signed_at.isoformat() if signed else None,
+                            "lapses_at": lapses.isoformat() if lapses else None,
                             "current": attestations.is_current(user)}}

@@ -211,8 +211,10 @@ def test_statement_lapse_suspends_exactly_the_roles_that_need_it_and_signing_res
     page = client.get("/statement").get_data(as_text=True)
     assert "lapsed" in page and "signing restores it" in page
     version = attestations.current_statement().version
+    assert client.get("/api/v1/me").get_json()["attestation"]["lapses_at"] == (t0 + 365 * DAY).isoformat()
     resp = client.post("/api/v1/me/attestations", json={"statement_version": version})
     assert resp.status_code == 201
+    assert client.get("/api/v1/me").get_json()["attestation"]["lapses_at"] == (t0 + 731 * DAY).isoformat()
     assert status(forms) == "active"  # in the signing transaction
     restored = grant_events(forms, "grant.restored")[-1]
     assert restored.actor == "teacher" and restored.details["suspended_for"] == "statement"
