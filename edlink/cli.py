@@ -212,6 +212,9 @@ def staff_import(file):
         db.session.commit()
     except DomainError as exc:
         raise _fail(exc) from exc
+    access = result.details.get("access")
+    if access:  # what the HR lifecycle did in the same transaction
+        click.echo("access: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(access.items())))
     _report(result)
 
 

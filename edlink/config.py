@@ -59,6 +59,10 @@ DEFAULTS: dict[str, Any] = {
     "HOLIDAYS": [],
     "STAGE_DEADLINE_BUSINESS_DAYS": 5,
     "REQUEST_EXPIRY_BUSINESS_DAYS": 20,
+    # lifecycle (workflows): inactivity, the confidentiality statement, grant end dates
+    "INACTIVITY_DAYS": 90,  # no sign-in for this long suspends a person's grants (users.inactivity)
+    "STATEMENT_REMINDER_DAYS": [30, 7],  # attestation.due reminders, days before a signature lapses
+    "GRANT_EXPIRY_NOTICE_DAYS": 7,  # grant.expiring notice, days before a grant's end (grants.expire)
     # Flask / extensions
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
+from flask import Flask, current_app
 from sqlalchemy import func, or_
 
 import audit
@@ -57,6 +60,50 @@ class Actor:
     @property
     def user_id(self) -> int | None:
         return self.who.id if isinstance(self.who, User) else None
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One tracked field of a staff record changed by an import (values as in the file)."""
+
+    record: StaffRecord
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass
+class StaffImport:
+    """What a change listener learns about the import that made the changes."""
+
+    batch: str  # the import's id (StaffChange.batch, the staff.imported event's target)
+    event_seq: int  # the staff.imported audit event
+    actor: Actor
+    changes: list[FieldChange] = dc_field(default_factory=list)
+
+
+CHANGE_LISTENERS = "edlink.staff.change_listeners"
+ChangeListener = Callable[[StaffImport], "dict[str, int] | None"]
+
+
+def add_change_listener(app: Flask, listener: ChangeListener) -> None:
+    """Call ``listener(staff_import)`` at the end of every staff import, in the import's
+    transaction, with the changes to records that existed before it (new records are not
+    changes). Higher packages (workflows: the HR lifecycle) register here in their
+    ``init_app``; edlink never imports them. A listener raising rejects the whole import. What it
+    returns (counts) is added to the import's result under ``details["access"]``."""
+    app.extensions.setdefault(CHANGE_LISTENERS, []).append(listener)
+
+
+def _tell_listeners(staff_import: StaffImport, result: ImportResult) -> None:
+    if not staff_import.changes:
+        return
+    totals: dict[str, int] = {}
+    for listener in current_app.extensions.get(CHANGE_LISTENERS, ()):
+        for key, value in (listener(staff_import) or {}).items():
+            totals[key] = totals.get(key, 0) + value
+    if totals:
+        result.details["access"] = totals
 
 
 def _may_manage(actor: Actor, lea: Org) -> bool:
@@ -226,6 +273,7 @@ def import_staff(data: str | bytes, actor: Actor) -> ImportResult:
         db.select(StaffRecord).where(StaffRecord.staff_id.in_(list(good)))).scalars()}
     result = ImportResult()
     befores = {key: snapshot(record) for key, record in existing.items()}
+    feed: list[FieldChange] = []
     # free usernames and employee numbers that move between records in this file before
     # assigning them, so a swap or a hand-over never trips a unique constraint half-way
     for key, row in good.items():
@@ -252,13 +300,18 @@ def import_staff(data: str | bytes, actor: Actor) -> ImportResult:
         record.username = row["username"] or None
         record.username_key = username_key(row["username"])
         db.session.flush()
-        if _record_changes(record, before, snapshot(record), actor, batch):
+        changed = _record_changes(record, before, snapshot(record), actor, batch)
+        if changed:
             record.updated_at = clock.now()
+            if before:
+                feed += [FieldChange(record, name, old, new) for name, (old, new) in changed.items()]
             (result.updated if before else result.created).append(key)
         else:
             result.unchanged.append(key)
     result.details["batch"] = batch
-    audit.record("staff.imported", actor.who, ("staff_import", batch), None,
-                 {**result.summary(), "created": result.created, "updated": result.updated,
-                  "source": actor.source})
+    event = audit.record("staff.imported", actor.who, ("staff_import", batch), None,
+                         {**result.summary(), "created": result.created, "updated": result.updated,
+                          "source": actor.source})
+    # the HR change feed: access follows status and assignment changes in this same transaction
+    _tell_listeners(StaffImport(batch, event.seq, actor, feed), result)
     return result

@@ -12,7 +12,8 @@ Template context: whatever the caller passes (flat values: strings, numbers, dat
 datetime or None), ``link_url`` (absolute, or None), ``base_url`` and ``preferences_url``.
 Keys the shipped templates use: ``request_id``, ``role``, ``org``, ``requester``, ``stage``,
 ``decided_by``, ``reason``, ``comment``, ``delegated_by``, ``escalated_from``, ``expires_on``,
-``review``, ``items``, ``statement_version``, ``staff_id``. Missing keys render as generic words.
+``review``, ``items``, ``statement_version``, ``staff_id``, ``person``, ``change``, ``old_place``,
+``new_place``. Missing keys render as generic words.
 """
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("grant.suspended", OWN, "Your access was suspended"),
     Event("grant.restored", OWN, "Your access was restored"),
     Event("grant.expiring", OWN, "Your access expires soon"),
+    Event("access.moved", OWN, "Your assignment changed: request access at your new location"),
+    Event("access.changed", INFO, "Access of someone in your school system changed (HR, inactivity)"),
     Event("review.started", ACTION, "An access review needs your decisions"),
     Event("review.reminder", ACTION, "Reminder: an access review is open"),
     Event("review.closed", INFO, "An access review closed"),

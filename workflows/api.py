@@ -173,6 +173,31 @@ def revoke_grant(body, grant_id: int):
     return grant_view(revoke(me(), grant_id, body.get("reason")))
 
 
+class ReasonIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(max=2000))
+
+
+@blp.route("/grants/<int:grant_id>/suspend", methods=["POST"])
+@login_required
+@blp.arguments(ReasonIn)
+def suspend_grant(body, grant_id: int):
+    """A coordinator in scope suspends a grant (reason required; the holder is told)."""
+    from roles.queries import grant_view
+    from workflows.suspension import coordinator_suspend
+    return grant_view(coordinator_suspend(me(), grant_id, body["reason"]))
+
+
+@blp.route("/grants/<int:grant_id>/restore", methods=["POST"])
+@login_required
+@blp.arguments(ReasonIn)
+def restore_grant(body, grant_id: int):
+    """A coordinator in scope restores a suspended grant (after inactivity, leave, by hand); not
+    a role needing the statement while the holder's has lapsed (409 ``statement_lapsed``)."""
+    from roles.queries import grant_view
+    from workflows.suspension import coordinator_restore
+    return grant_view(coordinator_restore(me(), grant_id, body["reason"]))
+
+
 @blp.route("/grants/bulk-revoke", methods=["POST"])
 @login_required
 @blp.arguments(BulkRevokeIn)

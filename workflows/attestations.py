@@ -2,7 +2,8 @@
 
 A signature is current when it is of the current (latest published) version and less than 365
 days old. Roles marked ``requires_statement`` in the catalog need a current signature to be
-requested and approved.
+requested and approved; their grants are suspended when the holder's last signature is a year
+old and restored when they sign again (workflows.attestation_jobs).
 """
 from __future__ import annotations
 
@@ -66,4 +67,6 @@ def sign(user: User, version: str, source_addr: str | None = None) -> Attestatio
     db.session.flush()
     audit.record("attestation.signed", user, user, None,
                  {"version": statement.version, "source_addr": source_addr})
+    from workflows.attestation_jobs import restore_signed
+    restore_signed(user, signature)  # what the statement's lapse suspended comes back at once
     return signature

@@ -59,6 +59,11 @@ def cancelled(request: AccessRequest, stage: RequestStage | None) -> None:
         _send([a.user for a in stage.approvers], "request.cancelled", request, _context(request, stage))
 
 
+def withdrawn(request: AccessRequest, stage: RequestStage | None, reason: str) -> None:
+    approvers = [a.user for a in stage.approvers] if stage is not None else []
+    _send([request.requester, *approvers], "request.cancelled", request, _context(request, stage, reason=reason))
+
+
 def reminder(request: AccessRequest, stage: RequestStage, approvers: list[User]) -> None:
     _send(approvers, "request.reminder", request, _context(request, stage), stage)
 

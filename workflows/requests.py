@@ -193,6 +193,24 @@ def cancel(user: User, request: AccessRequest) -> AccessRequest:
     return request
 
 
+def withdraw(request: AccessRequest, *, actor, reason: str, details: dict | None = None) -> bool:
+    """Cancel a pending request on the requester's behalf (the HR lifecycle: they left, or moved
+    away from the org it is for). The requester and the stage's approvers are told why. Answers
+    whether it was still pending."""
+    lock(request)
+    if request.status != "pending":
+        return False
+    stage = request.open_stage()
+    request.status, request.decided_at = "cancelled", clock.now()
+    request.last_activity_at, request.outcome_reason = request.decided_at, reason
+    if stage is not None:
+        stage.status = "closed"
+    audit.record("request.cancelled", actor, request, request.org,
+                 {"role": request.role_code, "reason": reason, **(details or {})})
+    notices.withdrawn(request, stage, reason)
+    return True
+
+
 def lock(request: AccessRequest) -> AccessRequest:
     """Take the request's row lock (PostgreSQL) and reload it, so concurrent deciders queue up and
     each sees what the one before did."""

@@ -15,7 +15,7 @@ from edlink.extensions import db
 from edlink.orgs import find_org
 from edlink.views.auth import safe_next
 from roles.catalog import load
-from workflows import attestations, decisions, delegation, queries, routing
+from workflows import decisions, delegation, queries, routing
 from workflows.api import parse_end
 from workflows.models import AccessRequest
 from workflows.requests import allowed_orgs, cancel, submit
@@ -180,21 +180,22 @@ def _date(value: str | None) -> _dt.date:
 @bp.route("/statement", methods=["GET", "POST"])
 @login_required
 def statement():
+    """Read and sign the confidentiality statement; state administrators publish new versions."""
+    from workflows.statement_page import handle_post, page_context
     user = _me()
-    current = attestations.current_statement()
     error, status = None, 200
     if request.method == "POST":
         try:
-            attestations.sign(user, request.form.get("statement_version", ""), request.remote_addr)
+            message = handle_post(user, request.form, request.remote_addr)
         except DomainError as exc:
             settle(exc)
             error, status = exc, exc.status
         else:
-            flash("Thank you: your signature of the confidentiality statement is recorded.", "success")
-            target = request.args.get("next")
+            flash(message, "success")
+            target = request.args.get("next") if request.form.get("action", "sign") == "sign" else None
             return redirect(safe_next(target) if target else url_for("workflows.statement"))
-    return render_template("workflows/statement.html", statement=current, signed=attestations.last_signature(user),
-                           current=attestations.is_current(user), error=error), status
+    return render_template("workflows/statement.html", error=error, form=request.form,
+                           **page_context(user)), status
 
 
 @bp.route("/grants/<int:grant_id>/revoke", methods=["POST"])
@@ -239,8 +240,10 @@ def bulk_revoke():
 
 def init_app(app: Flask) -> None:
     from edlink.views.context import add_nav
+    from workflows import statement_page, suspension_views  # noqa: F401  (their routes are on bp)
     app.register_blueprint(bp)
     add_nav(app, "workflows.my_requests", "My requests", order=30)
+    add_nav(app, "workflows.statement", "Statement", order=35)
     add_nav(app, "workflows.inbox", "Approvals", _approves, order=40)
 
 

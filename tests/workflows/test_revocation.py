@@ -112,6 +112,6 @@ def test_grants_expire_job(demo):
     g = create_grant(get_user("teacher"), "eser.reader", get_org("101"), source="demo", granted_by=None,
                      actor="system:test", ends_at=clock.now() + timedelta(days=1))
     db.session.commit()
-    assert jobs.run("grants.expire", clock.now() + timedelta(days=2)) == {"expired": 1}
+    assert jobs.run("grants.expire", clock.now() + timedelta(days=2)) == {"expired": 1, "expiring_notices": 0}
     assert db.session.get(Grant, g.id).status == "expired"
-    assert jobs.run("grants.expire", clock.now() + timedelta(days=2)) == {"expired": 0}
+    assert jobs.run("grants.expire", clock.now() + timedelta(days=2)) == {"expired": 0, "expiring_notices": 0}
