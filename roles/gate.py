@@ -142,7 +142,7 @@ def _access(user_id: int) -> Access:
         return Access(user_id)
     per_user = memo.setdefault("access", {})
     access = per_user.get(user_id)
-    if access is None or not access.fresh():
+    if access is None or (access.until is not None and clock.now() >= access.until):
         access = per_user[user_id] = Access(user_id)
     return access
 
@@ -250,11 +250,12 @@ def _decide(user: User, access: Access, permission: str, org) -> Decision:
         grant_org, role = next(iter(held.items()))
         return Decision(True, lambda: f"{snap.catalog.name_of(role)} at {snap.code_of.get(grant_org)} "
                                       f"gives {permission}.", "granted")
-    for via in (org_id, snap.lea_of.get(org_id), *snap.state_ids):
-        role = held.get(via)
-        if role is not None:
-            return Decision(True, lambda role=role, via=via: _granted_reason(snap, role, via, org_id, permission),
-                            "granted")
+    via = org_id if org_id in held else snap.lea_of.get(org_id)
+    if via is None or via not in held:
+        via = next((s for s in snap.state_ids if s in held), None)
+    if via is not None:
+        role = held[via]
+        return Decision(True, lambda: _granted_reason(snap, role, via, org_id, permission), "granted")
     return Decision(False, lambda: f"{username} has {permission} only at "
                                    f"{', '.join(sorted(snap.code_of.get(o, '?') for o in held))}, "
                                    f"which does not cover {snap.code_of.get(org_id)}.", "out_of_scope")
