@@ -12,7 +12,8 @@ Template context: whatever the caller passes (flat values: strings, numbers, dat
 datetime or None), ``link_url`` (absolute, or None), ``base_url`` and ``preferences_url``.
 Keys the shipped templates use: ``request_id``, ``role``, ``org``, ``requester``, ``stage``,
 ``decided_by``, ``reason``, ``comment``, ``delegated_by``, ``escalated_from``, ``expires_on``,
-``review``, ``items``, ``statement_version``, ``staff_id``. Missing keys render as generic words.
+``review``, ``items``, ``statement_version``, ``staff_id``, and for ``audit.verify_failed``
+``bad_seq``, ``problem``, ``message``, ``events``. Missing keys render as generic words.
 """
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("attestation.due", OWN, "Sign the confidentiality statement"),
     Event("attestation.lapsed", OWN, "Your confidentiality statement lapsed"),
     Event("link.created", OWN, "Your account was linked to your staff ID"),
+    Event("audit.verify_failed", INFO, "The nightly audit trail verification failed"),
 )}
 
 
