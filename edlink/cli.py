@@ -303,6 +303,7 @@ def scheduler_command():
     from edlink.scheduler import Runtime
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     runtime = Runtime(current_app._get_current_object(), blocking=True)
     _announce(runtime, "this process")
 

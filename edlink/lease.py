@@ -60,9 +60,8 @@ def acquire(holder: str, seconds: int, name: str = NAME) -> bool:
     except BaseException:
         db.session.rollback()
         raise
-    if taken and (before is None or before.holder != holder):
-        log.info("scheduler lease %r taken by %s (previous holder: %s)", name, holder,
-                 before.holder if before is not None else "none")
+    if taken and before is not None and before.holder not in (None, holder):
+        log.info("scheduler lease %r taken over by %s from %s", name, holder, before.holder)
     return bool(taken)
 
 

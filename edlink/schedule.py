@@ -61,8 +61,13 @@ class Schedule:
         fire = self.trigger.get_next_fire_time(None, last_started + _MICRO)
         return None if fire is None else fire.astimezone(_dt.UTC)
 
-    def is_due(self, last_started: _dt.datetime | None, now: _dt.datetime) -> bool:
+    def is_due(self, last_started: _dt.datetime | None, now: _dt.datetime,
+               early: _dt.timedelta = _dt.timedelta(0)) -> bool:
+        """Is the job due at ``now``? An interval job may be taken up to ``early`` before its time
+        (the scheduler passes half its tick, so an interval does not slip by a tick every run)."""
         due = self.next_due(last_started)
+        if due is not None and self.every is not None and last_started is not None:
+            due -= min(early, self.every / 2)
         return due is not None and due <= now
 
     def describe(self) -> str:

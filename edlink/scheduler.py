@@ -25,6 +25,7 @@ import datetime as _dt
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -65,9 +66,11 @@ class Scheduler:
         self.app = app
         self.holder = holder or new_holder()
         self.lease_seconds = int(app.config["SCHEDULER_LEASE_SECONDS"])
+        self.early = _dt.timedelta(seconds=int(app.config["SCHEDULER_TICK_SECONDS"]) / 2)
         self.schedules = schedules(app)
         self.holding = False
         self.stopped = False
+        self._lock = threading.Lock()  # the heartbeat and the tick renew one at a time
 
     @contextlib.contextmanager
     def _context(self, now: _dt.datetime | None) -> Iterator[None]:
@@ -80,10 +83,13 @@ class Scheduler:
                 db.session.remove()
 
     def _renew(self) -> bool:
-        was = self.holding
-        self.holding = not self.stopped and lease.acquire(self.holder, self.lease_seconds)
+        with self._lock:
+            was = self.holding
+            self.holding = not self.stopped and lease.acquire(self.holder, self.lease_seconds)
         if was and not self.holding:
             log.warning("scheduler %s lost the lease; another instance runs the jobs now", self.holder)
+        elif self.holding and not was:
+            log.info("scheduler %s holds the lease and runs the jobs", self.holder)
         return self.holding
 
     def heartbeat(self, now: _dt.datetime | None = None) -> bool:
@@ -101,7 +107,8 @@ class Scheduler:
     def _due(self) -> list[str]:
         now = clock.now()
         last = last_started(list(self.schedules))
-        return [name for name, schedule in sorted(self.schedules.items()) if schedule.is_due(last.get(name), now)]
+        return [name for name, schedule in sorted(self.schedules.items())
+                if schedule.is_due(last.get(name), now, self.early)]
 
     def tick(self, now: _dt.datetime | None = None) -> list[str]:
         """Take or renew the lease; when held, run every due job once. Answers the jobs run.
