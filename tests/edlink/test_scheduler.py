@@ -150,33 +150,38 @@ def test_schedule_settings_decide_what_is_due(make_app):
     assert "audit.verify" in s.due(next_day)
 
 
-@pytest.mark.parametrize("contenders", [4])
-def test_racing_for_a_free_lease_exactly_one_wins(make_app, contenders):
-    """Every contender tries at the same instant, each on its own connection: one gets it."""
+def _race(app, contenders: int, round_: int) -> list[str]:
+    """Every contender calls acquire at the same moment, each on its own connection; the winners."""
+    start = threading.Barrier(contenders)
+    won: list[str] = []
+    errors: list[BaseException] = []
+
+    def contend(name: str) -> None:
+        try:
+            with app.app_context():
+                start.wait(timeout=30)
+                if lease.acquire(name, LEASE):
+                    won.append(name)
+                db.session.remove()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=contend, args=(f"contender-{round_}-{n}",)) for n in range(contenders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return won
+
+
+def test_racing_for_a_free_lease_exactly_one_wins(make_app):
+    contenders = 4
     options = {"pool_size": contenders + 1, "max_overflow": 0} if DB_KIND != "sqlite" else {}
     app = make_app(SQLALCHEMY_ENGINE_OPTIONS=options)
     clock.set_now(at(0))
     for round_ in range(3):  # a fresh table (insert race), then an expired lease twice (update race)
-        start = threading.Barrier(contenders)
-        won: list[str] = []
-        errors: list[BaseException] = []
-
-        def contend(name: str) -> None:
-            try:
-                with app.app_context():
-                    start.wait(timeout=30)
-                    if lease.acquire(name, LEASE):
-                        won.append(name)
-                    db.session.remove()
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=contend, args=(f"contender-{round_}-{n}",)) for n in range(contenders)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert not errors, errors
+        won = _race(app, contenders, round_)
         assert len(won) == 1, won
         assert the_lease().holder == won[0]
         clock.advance(_dt.timedelta(seconds=LEASE))  # let it run out for the next round
