@@ -29,10 +29,13 @@ NAME = "scheduler"
 log = logging.getLogger(__name__)
 
 
-def _insert(values: dict) -> int:
+def _insert(values: dict) -> bool:
+    """INSERT the lease row unless one exists; True when this statement inserted it. (Answered by
+    RETURNING: with ON CONFLICT DO NOTHING the driver's rowcount is not reliable.)"""
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(SchedulerLease).values(**values).on_conflict_do_nothing(index_elements=["name"])
-    return db.session.execute(statement).rowcount
+    statement = (insert(SchedulerLease).values(**values).on_conflict_do_nothing(index_elements=["name"])
+                 .returning(SchedulerLease.name))
+    return db.session.execute(statement).first() is not None
 
 
 def acquire(holder: str, seconds: int, name: str = NAME) -> bool:
@@ -50,7 +53,8 @@ def acquire(holder: str, seconds: int, name: str = NAME) -> bool:
             .values(holder=holder, heartbeat_at=now, expires_at=until,
                     acquired_at=case((SchedulerLease.holder == holder, SchedulerLease.acquired_at),
                                      else_=literal(now, UTCDateTime())))
-            .execution_options(synchronize_session=False)).rowcount
+            .returning(SchedulerLease.name)
+            .execution_options(synchronize_session=False)).first() is not None
         if not taken and before is None:
             taken = _insert({"name": name, "holder": holder, "acquired_at": now, "heartbeat_at": now,
                              "expires_at": until})
@@ -79,7 +83,8 @@ def release(holder: str, name: str = NAME) -> bool:
     try:
         released = db.session.execute(
             db.update(SchedulerLease).where(SchedulerLease.name == name, SchedulerLease.holder == holder)
-            .values(expires_at=now, heartbeat_at=now).execution_options(synchronize_session=False)).rowcount
+            .values(expires_at=now, heartbeat_at=now).returning(SchedulerLease.name)
+            .execution_options(synchronize_session=False)).first() is not None
         db.session.commit()
     except BaseException:
         db.session.rollback()
