@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 
-from sqlalchemy import case, literal, or_
+from sqlalchemy import and_, case, literal, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -51,7 +51,8 @@ def acquire(holder: str, seconds: int, name: str = NAME) -> bool:
                    or_(SchedulerLease.holder == holder, SchedulerLease.holder.is_(None),
                        SchedulerLease.expires_at.is_(None), SchedulerLease.expires_at <= now))
             .values(holder=holder, heartbeat_at=now, expires_at=until,
-                    acquired_at=case((SchedulerLease.holder == holder, SchedulerLease.acquired_at),
+                    acquired_at=case((and_(SchedulerLease.holder == holder, SchedulerLease.expires_at > now),
+                                      SchedulerLease.acquired_at),  # held without a break: since then
                                      else_=literal(now, UTCDateTime())))
             .returning(SchedulerLease.name)
             .execution_options(synchronize_session=False)).first() is not None

@@ -20,7 +20,7 @@ from workflows import routing
 
 def verify_audit() -> Any:
     result = verify(audit_key())
-    summary: dict[str, Any] = {"events": result.count}
+    summary: dict[str, Any] = {"events_verified": result.count}
     if result.ok:
         summary["head_seq"] = result.head.seq if result.head else 0
         return summary

@@ -99,6 +99,9 @@ def test_heartbeats_keep_the_lease_while_a_job_runs_long(two):
         assert a.heartbeat(at(second)) is True
         assert b.heartbeat(at(second + 1)) is False
     assert the_lease().expires_at == at(180 + LEASE)
+    assert the_lease().acquired_at == at(0)  # held without a break
+    assert a.heartbeat(at(180 + LEASE + 5)) is True  # ran out, nobody took it: A holds it anew
+    assert the_lease().acquired_at == at(180 + LEASE + 5)
 
 
 def test_runs_left_running_by_a_dead_holder_are_marked_abandoned(two):
