@@ -27,6 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 DEFAULT_SECONDS = 3600
 DEFAULTS: dict[str, Any] = {
     "notifications.dispatch": 60,
+    "provisioning.push": 60,
     "requests.deadlines": 15 * 60,
     "grants.expire": 15 * 60,
 }

@@ -40,6 +40,17 @@ def test_overrides_from_the_environment_and_the_verify_hour(app_config, monkeypa
     assert schedule_for("audit.verify", app.config).text == "cron 30 1 * * 1-5"
 
 
+def test_overrides_from_the_instance_file(app_config, tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
+    (instance / "edlink.toml").write_text('AUDIT_VERIFY_HOUR = 3\n[JOB_SCHEDULE]\n"grants.expire" = 120\n'
+                                          '"users.inactivity" = "daily 05:30"\n', encoding="utf-8")
+    app = create_app(app_config)
+    assert schedule_for("grants.expire", app.config).every == _dt.timedelta(minutes=2)
+    assert schedule_for("users.inactivity", app.config).describe() == f"daily at 05:30 ({CHICAGO})"
+    assert schedule_for("audit.verify", app.config).text == "daily 03:00"
+
+
 def test_interval_due_after_the_last_start():
     s = parse("x", 900, "UTC")
     last = _dt.datetime(2031, 1, 1, 12, 0, tzinfo=UTC)
