@@ -305,6 +305,7 @@ def scheduler_command():
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     runtime = Runtime(current_app._get_current_object(), blocking=True)
+    runtime.scheduler.heartbeat()  # here, not in a thread: a database that is not ready stops the command
     _announce(runtime, "this process")
 
     def _stop(_signum, _frame):

@@ -4,7 +4,6 @@ state administrators read the runs at /admin/jobs; ``edlink scheduler`` and
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import signal
 import subprocess
 import time
@@ -240,4 +239,11 @@ def test_edlink_scheduler_runs_jobs_in_its_own_process_and_hands_the_lease_back(
     assert all(r.outcome == "ok" for r in runs)
     held = db.session.execute(db.select(SchedulerLease)).scalar_one()
     assert held.holder.startswith("scheduler@") and held.expires_at <= clock.now()  # handed back
-    assert os.path.exists(EDLINK)
+
+
+def test_edlink_scheduler_on_an_unmigrated_database_says_so_in_one_line(tmp_path):
+    proc = subprocess.run([EDLINK, "scheduler"], capture_output=True, text=True, cwd=tmp_path,
+                          env=clean_env(EDLINK_INSTANCE_PATH=str(tmp_path)), timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("Error: the database is not ready")
