@@ -57,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "AUDIT_VERIFY_HOUR": 2,  # audit.verify runs daily at this hour, in TIMEZONE
     "SCHEDULER_LEASE_SECONDS": 60,  # a scheduler that stops renewing is taken over after this
     "SCHEDULER_TICK_SECONDS": 5,  # how often the lease holder looks for due jobs
+    "JOB_RUN_RETENTION_DAYS": 90,  # job_run rows older than this are pruned by the scheduler (0: keep)
     # Flask / extensions
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -191,7 +192,8 @@ def _scheduler_settings(config: Any) -> None:
     from zoneinfo import ZoneInfoNotFoundError
 
     from edlink.schedule import ScheduleError, check
-    for key, low in (("SCHEDULER_LEASE_SECONDS", 3), ("SCHEDULER_TICK_SECONDS", 1), ("AUDIT_VERIFY_HOUR", 0)):
+    for key, low in (("SCHEDULER_LEASE_SECONDS", 3), ("SCHEDULER_TICK_SECONDS", 1), ("AUDIT_VERIFY_HOUR", 0),
+                     ("JOB_RUN_RETENTION_DAYS", 0)):
         try:
             config[key] = int(config[key])
         except (TypeError, ValueError) as exc:

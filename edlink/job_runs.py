@@ -28,18 +28,17 @@ class JobLine:
     recent_failures: int
 
 
-def _latest(where=None) -> dict[str, JobRun]:
-    newest = db.select(func.max(JobRun.id)).group_by(JobRun.job)
-    if where is not None:
-        newest = newest.where(where)
-    rows = db.session.execute(db.select(JobRun).where(JobRun.id.in_(newest))).scalars()
-    return {row.job: row for row in rows}
+def _latest(job: str, outcome: str | None = None) -> JobRun | None:
+    """The job's latest run (of one outcome): one short walk down ix_job_run_job_started."""
+    query = db.select(JobRun).where(JobRun.job == job)
+    if outcome is not None:
+        query = query.where(JobRun.outcome == outcome)
+    return db.session.execute(query.order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(1)).scalar()
 
 
 def overview() -> list[JobLine]:
     """Every registered job, by name, with its schedule and latest runs."""
     names = jobs.names()
-    last, last_ok = _latest(), _latest(JobRun.outcome == "ok")
     since = clock.now() - RECENT
     counts = {(job, outcome): n for job, outcome, n in db.session.execute(
         db.select(JobRun.job, JobRun.outcome, func.count()).where(JobRun.started_at >= since)
@@ -47,8 +46,9 @@ def overview() -> list[JobLine]:
     lines = []
     for name in names:
         schedule = schedule_for(name, current_app.config)
-        latest = last.get(name)
-        lines.append(JobLine(name, schedule, latest, last_ok.get(name),
+        latest = _latest(name)
+        last_ok = latest if latest is not None and latest.outcome == "ok" else _latest(name, "ok")
+        lines.append(JobLine(name, schedule, latest, last_ok,
                              schedule.next_due(latest.started_at if latest else None),
                              sum(counts.get((name, o), 0) for o in OUTCOMES), counts.get((name, "failed"), 0)))
     return lines
@@ -67,10 +67,14 @@ def list_runs(job: str | None, outcome: str | None, page: int, per_page: int) ->
     return rows, total
 
 
-def job_names() -> list[str]:
-    """Registered jobs and any others that left runs behind (for the filter)."""
-    recorded = db.session.execute(db.select(JobRun.job).distinct()).scalars().all()
-    return sorted(set(jobs.names()) | set(recorded))
+def prune(retention_days: int) -> int:
+    """Forget finished runs that started more than ``retention_days`` ago (0: keep every run);
+    answers how many. The caller commits."""
+    if retention_days <= 0:
+        return 0
+    before = clock.now() - _dt.timedelta(days=retention_days)
+    return db.session.execute(db.delete(JobRun).where(JobRun.started_at < before, JobRun.outcome != "running")
+                              .execution_options(synchronize_session=False)).rowcount
 
 
 def get_run(run_id: int) -> JobRun:

@@ -46,7 +46,6 @@ class JobFailed(DomainError):
     """The job finished its work but reports a failure (the run is recorded as failed)."""
 
     code = "job_failed"
-    status = 500
 
     def __init__(self, message: str, summary: dict[str, Any]):
         super().__init__(message=message)
@@ -117,7 +116,8 @@ def _finish(run_id: int, outcome: str, summary: dict[str, Any], error: str | Non
 def run(name: str, now: _dt.datetime | None = None, *, holder: str | None = None) -> Any:
     """Run the job ``name`` once, as of ``now`` when given; commit its work, or roll it back.
 
-    The run is recorded (job_run) under ``holder`` (default: this process, as a manual run).
+    The run is recorded (job_run) under ``holder`` (default: this process, as a manual run); the
+    start is committed before the job runs, so call it with nothing else pending in the session.
     Answers what the job returned; raises what it raised, or JobFailed when it returned failed().
     """
     func = get(name)

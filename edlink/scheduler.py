@@ -32,12 +32,13 @@ from collections.abc import Iterator
 from flask import Flask
 from sqlalchemy import func
 
-from edlink import clock, jobs, lease
+from edlink import clock, job_runs, jobs, lease
 from edlink.extensions import db
 from edlink.job_models import JobRun
 from edlink.schedule import Schedule, schedule_for
 
 log = logging.getLogger(__name__)
+PRUNE_EVERY = _dt.timedelta(hours=1)
 
 
 def new_holder() -> str:
@@ -68,6 +69,8 @@ class Scheduler:
         self.lease_seconds = int(app.config["SCHEDULER_LEASE_SECONDS"])
         self.early = _dt.timedelta(seconds=int(app.config["SCHEDULER_TICK_SECONDS"]) / 2)
         self.schedules = schedules(app)
+        self.retention_days = int(app.config["JOB_RUN_RETENTION_DAYS"])
+        self.pruned_at: _dt.datetime | None = None
         self.holding = False
         self.stopped = False
         self._lock = threading.Lock()  # the heartbeat and the tick renew one at a time
@@ -133,7 +136,24 @@ class Scheduler:
                 else:
                     log.info("scheduled job %s: %s", name, result if result is not None else "done")
                 ran.append(name)
+            self._prune()
         return ran
+
+    def _prune(self) -> None:
+        """At most hourly, forget runs older than EDLINK_JOB_RUN_RETENTION_DAYS."""
+        now = clock.now()
+        if self.pruned_at is not None and abs(now - self.pruned_at) < PRUNE_EVERY:
+            return
+        self.pruned_at = now
+        try:
+            pruned = job_runs.prune(self.retention_days)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("scheduler %s: could not prune old job runs", self.holder)
+            return
+        if pruned:
+            log.info("pruned %s job runs older than %s days", pruned, self.retention_days)
 
     def stop(self) -> None:
         """Stop acting and hand the lease back, so another instance may take over at once."""

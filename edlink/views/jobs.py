@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, current_app, render_template, request
 from flask_login import login_required
 
-from edlink import authz, clock
+from edlink import authz, clock, jobs
 from edlink import job_runs as service
 from edlink.errors import Forbidden
 from edlink.job_models import OUTCOMES
@@ -25,7 +25,7 @@ def _require_state_admin() -> None:
 @login_required
 def jobs_page():
     _require_state_admin()
-    names = service.job_names()
+    names = jobs.names()
     job = request.args.get("job") or None
     job = job if job in names else None
     outcome = request.args.get("outcome") or None

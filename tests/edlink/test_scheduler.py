@@ -188,3 +188,33 @@ def test_racing_for_a_free_lease_exactly_one_wins(make_app):
         assert len(won) == 1, won
         assert the_lease().holder == won[0]
         clock.advance(_dt.timedelta(seconds=LEASE))  # let it run out for the next round
+
+
+def test_the_holder_prunes_old_runs_hourly(make_app):
+    app = make_app(JOB_RUN_RETENTION_DAYS=90)
+    old = at(-91 * 86400)
+    for outcome in ("ok", "failed", "running"):
+        db.session.add(JobRun(job="grants.expire", started_at=old, outcome=outcome, summary={}, holder="scheduler-Z"))
+    db.session.add(JobRun(job="grants.expire", started_at=at(-89 * 86400), outcome="ok", summary={},
+                          holder="scheduler-Z"))
+    db.session.commit()
+    s = Scheduler(app, holder="scheduler-A")
+    s.tick(at(0))
+    kept = {(r.started_at, r.outcome) for r in db.session.execute(
+        db.select(JobRun).where(JobRun.holder == "scheduler-Z")).scalars()}
+    assert kept == {(old, "running"), (at(-89 * 86400), "ok")}  # a run still marked running is kept
+
+    db.session.add(JobRun(job="grants.expire", started_at=old, outcome="ok", summary={}, holder="scheduler-Z"))
+    db.session.commit()
+    s.tick(at(1800))  # pruned less than an hour ago: not again yet
+    assert len([r for r in runs() if r[1] == "scheduler-Z"]) == 3
+    s.tick(at(3600))
+    assert len([r for r in runs() if r[1] == "scheduler-Z"]) == 2
+
+
+def test_retention_zero_keeps_every_run(make_app):
+    app = make_app(JOB_RUN_RETENTION_DAYS=0)
+    db.session.add(JobRun(job="grants.expire", started_at=at(-3650 * 86400), outcome="ok", summary={}, holder="x"))
+    db.session.commit()
+    Scheduler(app, holder="scheduler-A").tick(at(0))
+    assert len(runs()) == len(ALL_JOBS) + 1
