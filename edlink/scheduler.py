@@ -131,6 +131,8 @@ class Scheduler:
                     break
                 try:
                     result = jobs.run(name, holder=self.holder)
+                except jobs.JobFailed as exc:  # it did its work and reports a failure (recorded)
+                    log.error("scheduled job %s reported a failure: %s", name, exc.message)
                 except Exception:  # recorded in job_run by jobs.run; keep the scheduler going
                     log.exception("scheduled job %s failed", name)
                 else:
