@@ -41,11 +41,13 @@ $(OIDC_SERVER)/node_modules/.package-lock.json: $(OIDC_SERVER)/package.json $(OI
 
 oidc-server: $(OIDC_SERVER)/node_modules/.package-lock.json
 
+# The scheduler runs inside the development server here (a background thread, started once even
+# under the reloader); in production it is a process of its own: `edlink scheduler`.
 run: install
 	$(BIN)/edlink db upgrade
 	$(BIN)/edlink seed-demo
 	@echo "EdLink on http://$(HOST):$(PORT)/  (stop with Ctrl-C)"
-	$(BIN)/edlink run --host $(HOST) --port $(PORT)
+	$(BIN)/edlink run --host $(HOST) --port $(PORT) --with-scheduler
 
 test: install chromium oidc-server
 	@$(MAKE) --no-print-directory test-sqlite

@@ -52,6 +52,7 @@ def _init_extensions(app: Flask) -> None:
 
     # every package's models, so migrations and metadata see all tables
     import audit.models  # noqa: F401
+    import edlink.job_models  # noqa: F401
     import edlink.models  # noqa: F401
     import notifications.models  # noqa: F401
     import roles.models  # noqa: F401

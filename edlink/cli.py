@@ -70,8 +70,11 @@ def main():
 
 
 from audit.cli import audit_group  # noqa: E402
+from edlink.scheduler_cli import scheduler_command, web_run_command  # noqa: E402
 
 main.add_command(audit_group)
+main.add_command(scheduler_command)
+main.add_command(web_run_command())  # Flask's `run`, plus --with-scheduler
 
 
 @main.group()

@@ -63,6 +63,12 @@ DEFAULTS: dict[str, Any] = {
     "INACTIVITY_DAYS": 90,  # no sign-in for this long suspends a person's grants (users.inactivity)
     "STATEMENT_REMINDER_DAYS": [30, 7],  # attestation.due reminders, days before a signature lapses
     "GRANT_EXPIRY_NOTICE_DAYS": 7,  # grant.expiring notice, days before a grant's end (grants.expire)
+    # the scheduler (edlink.scheduler, edlink.schedule)
+    "JOB_SCHEDULE": {},  # job name -> seconds | "daily HH:MM" | "cron M H DOM MON DOW" | "off"
+    "AUDIT_VERIFY_HOUR": 2,  # audit.verify runs daily at this hour, in TIMEZONE
+    "SCHEDULER_LEASE_SECONDS": 60,  # a scheduler that stops renewing is taken over after this
+    "SCHEDULER_TICK_SECONDS": 5,  # how often the lease holder looks for due jobs
+    "JOB_RUN_RETENTION_DAYS": 90,  # job_run rows older than this are pruned by the scheduler (0: keep)
     # Flask / extensions
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -121,6 +127,7 @@ def finalise(config: Any, instance_path: str) -> None:
     if config["IDP"] not in ("local", "keycloak"):
         raise ConfigError(f"EDLINK_IDP must be 'local' or 'keycloak', not {config['IDP']!r}")
     _mail_settings(config)
+    _scheduler_settings(config)
     if config["IDP"] == "keycloak":
         _keycloak_settings(config)
     production = str(config["ENV"]).lower() == "production"
@@ -190,3 +197,25 @@ def _mail_settings(config: Any) -> None:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"EDLINK_MAIL_TIMEZONE is not a known time zone: {config['MAIL_TIMEZONE']!r}") from exc
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
+
+
+def _scheduler_settings(config: Any) -> None:
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from edlink.schedule import ScheduleError, check
+    for key, low in (("SCHEDULER_LEASE_SECONDS", 3), ("SCHEDULER_TICK_SECONDS", 1), ("AUDIT_VERIFY_HOUR", 0),
+                     ("JOB_RUN_RETENTION_DAYS", 0)):
+        try:
+            config[key] = int(config[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"EDLINK_{key} must be a whole number, not {config[key]!r}") from exc
+        if config[key] < low:
+            raise ConfigError(f"EDLINK_{key} must be at least {low}")
+    if config["AUDIT_VERIFY_HOUR"] > 23:
+        raise ConfigError("EDLINK_AUDIT_VERIFY_HOUR must be an hour from 0 to 23")
+    try:
+        check(config)
+    except ScheduleError as exc:
+        raise ConfigError(f"EDLINK_JOB_SCHEDULE: {exc}") from exc
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"EDLINK_TIMEZONE is not a known time zone: {config['TIMEZONE']!r}") from exc

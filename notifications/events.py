@@ -13,7 +13,8 @@ datetime or None), ``link_url`` (absolute, or None), ``base_url`` and ``preferen
 Keys the shipped templates use: ``request_id``, ``role``, ``org``, ``requester``, ``stage``,
 ``decided_by``, ``reason``, ``comment``, ``delegated_by``, ``escalated_from``, ``expires_on``,
 ``review``, ``items``, ``statement_version``, ``staff_id``, ``person``, ``change``, ``old_place``,
-``new_place``. Missing keys render as generic words.
+``new_place``, and for ``audit.verify_failed`` ``bad_seq``, ``problem``, ``message``, ``events``.
+Missing keys render as generic words.
 """
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("attestation.due", OWN, "Sign the confidentiality statement"),
     Event("attestation.lapsed", OWN, "Your confidentiality statement lapsed"),
     Event("link.created", OWN, "Your account was linked to your staff ID"),
+    Event("audit.verify_failed", INFO, "The nightly audit trail verification failed"),
 )}
 
 

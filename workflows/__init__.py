@@ -36,6 +36,9 @@ def init_app(app: Flask) -> None:
     jobs.register(app, "users.inactivity", inactivity.run)
     jobs.register(app, "attestations.lapse", attestation_jobs.run)
 
+    from workflows.integrity import verify_audit
+    jobs.register(app, "audit.verify", verify_audit)
+
 
 def _lifecycle_settings(app: Flask) -> None:
     from edlink.config import ConfigError

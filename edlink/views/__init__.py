@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("edlink", __name__)
 
-from edlink.views import account, auth, staff  # noqa: E402,F401  (routes register on bp)
+from edlink.views import account, auth, jobs, staff  # noqa: E402,F401  (routes register on bp)

@@ -35,6 +35,8 @@ def init_app(app: Flask) -> None:
     add_nav(app, "edlink.account", "My account", order=10)
     add_nav(app, "edlink.staff_list", "Staff directory",
             lambda: authz.can("edlink.staff.manage") or authz.can("edlink.staff.read"), order=20)
+    from edlink.views import jobs
+    jobs.init_app(app)
 
     @app.context_processor
     def _globals():
