@@ -91,7 +91,7 @@ def test_a_string_result_is_kept_as_the_summary(app):
 def test_the_command_records_its_runs_and_says_when_a_job_fails(app):
     jobs.register(app, "test.half", lambda: jobs.failed("2 refused", {"refused": 2}))
     result = run(app, "jobs", "run", "grants.expire", "--now", "2031-01-01T07:00:00Z")
-    assert result.exit_code == 0 and result.output.strip() == "grants.expire: expired 0"
+    assert result.exit_code == 0 and result.output.strip() == "grants.expire: expired 0, expiring_notices 0"
     one_line_error(run(app, "jobs", "run", "test.half"), "2 refused", "job_failed")
     ok, failed = all_runs()
     assert (ok.job, ok.outcome, ok.as_of) == ("grants.expire", "ok", _dt.datetime(2031, 1, 1, 7, tzinfo=_dt.UTC))

@@ -21,6 +21,21 @@ LEASE = 60
 ALL_JOBS = ["audit.verify", "grants.expire", "notifications.dispatch", "requests.deadlines"]
 
 
+def only_core_jobs(app):
+    """Switch off the jobs other packages register (provisioning, lifecycle, ...): these tests
+    follow the four above; a schedule the test sets itself wins."""
+    extra = {name: "off" for name in jobs.names(app) if name not in ALL_JOBS}
+    app.config["JOB_SCHEDULE"] = {**extra, **(app.config.get("JOB_SCHEDULE") or {})}
+    return app
+
+
+@pytest.fixture
+def make_app(make_app):
+    def make(**overrides):
+        return only_core_jobs(make_app(**overrides))
+    return make
+
+
 def at(seconds: float) -> _dt.datetime:
     return T0 + _dt.timedelta(seconds=seconds)
 
