@@ -30,6 +30,9 @@ def init_app(app: Flask) -> None:
     jobs.register(app, "requests.deadlines", deadlines.run)
     jobs.register(app, "grants.expire", _expire_grants)
 
+    from workflows import reviews
+    reviews.init_app(app)
+
 
 def _expire_grants() -> dict:
     """The ``grants.expire`` job: grants past their end become expired (each audited)."""
