@@ -123,6 +123,15 @@ def worklist(review_id: int):
                            is_admin=people.is_state_admin(user), me=user, state_of=queries.item_state), status
 
 
+@bp.app_template_filter("due_day")
+def due_day(value) -> str:
+    """A review's deadline as the state's local day it ends (deadlines fall at local midnight)."""
+    import datetime as _dt
+
+    from workflows.calendar import calendar
+    return calendar().local_day(value - _dt.timedelta(seconds=1)).isoformat()
+
+
 def init_app(app: Flask) -> None:
     from edlink.views.context import add_nav
     app.register_blueprint(bp)
