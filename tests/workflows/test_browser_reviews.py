@@ -64,7 +64,8 @@ def test_a_reviewer_keeps_and_removes_access(readers, page):  # noqa: F811
     page.screenshot(path="/tmp/edlink-review-worklist.png", full_page=True)
 
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Access reviews").click()
-    expect(page.locator("#reviews").get_by_role("row").filter(has_text=f"#{review_id}")).to_contain_text("2 kept, 1 removed")
+    listed = page.locator("#reviews").get_by_role("row").filter(has_text=f"#{review_id}")
+    expect(listed).to_contain_text("2 kept, 1 removed")
 
     assert status_of(readers["reader3"]) == "revoked" and status_of(readers["reader1"]) == "active"
     db.session.expire_all()

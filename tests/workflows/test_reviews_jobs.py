@@ -162,3 +162,26 @@ def test_an_item_whose_grant_ended_elsewhere_is_settled_as_such(demo, client):
     item = db.session.get(ReviewItem, item.id)
     assert item.decision is None and item.ended_elsewhere == "revoked"
     assert get_user("reader1").id == item.user_id
+
+
+def test_the_jobs_run_from_the_command_line(demo):
+    from edlink.cli import main
+    clock.set_now(START)
+    grant(staffer("reader1"))
+    db.session.commit()
+    clock.set_now(None)
+    runner = demo.test_cli_runner()
+    result = runner.invoke(main, ["jobs", "run", "reviews.launch", "--now", "2027-03-01T15:00:00Z"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "reviews.launch: started 2, already 0, nothing_to_review 4"
+    result = runner.invoke(main, ["jobs", "run", "reviews.deadlines", "--now", "2027-04-02T12:00:00Z"])
+    assert result.output.strip() == "reviews.deadlines: closed 0, held 2, reminded 0"
+    assert {"reviews.launch", "reviews.deadlines"} <= set(runner.invoke(main, ["jobs", "list"]).output.split())
+
+
+def test_a_lone_reviewer_reviewing_their_own_grant_brings_in_the_state(demo):
+    clock.set_now(START)
+    jobs.run("reviews.launch", START)  # EdLink at 101: the coordinator's own grant and the data manager's
+    [review] = _reviews("edlink")
+    assert {i.user.username for i in review.items} == {"coordinator", "datamanager"}
+    assert notes("coordinator", "review.started") and notes("stateadmin", "review.started")

@@ -81,7 +81,7 @@ def _create(lea: Org, application: str, origin: str, by: User | None, days: int,
     audit.record("review.started", by if by is not None else "system:reviews.launch", review, lea,
                  {"application": application, "period": review.period, "origin": origin, "items": len(grants),
                   "due_at": review.due_at})
-    notices.started(review, len(grants))
+    notices.started(review, len(grants), {g.user_id for g in grants})
     return review
 
 

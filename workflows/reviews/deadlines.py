@@ -26,13 +26,14 @@ from workflows.reviews import helpers, notices, people
 from workflows.reviews.campaign import count_lea_grants, reminder_points
 from workflows.reviews.decide import _comment, apply
 from workflows.reviews.models import OUTCOMES, AccessReview, ReviewItem
+from workflows.reviews.queries import with_related
 from workflows.reviews.settings import setting
 
 LIVE = ("active", "suspended")
 
 
 def undecided(review: AccessReview) -> list[ReviewItem]:
-    return list(db.session.execute(db.select(ReviewItem).where(
+    return list(db.session.execute(with_related(db.select(ReviewItem)).where(
         ReviewItem.review_id == review.id, ReviewItem.decision.is_(None), ReviewItem.ended_elsewhere.is_(None))
         .order_by(ReviewItem.id)).scalars())
 

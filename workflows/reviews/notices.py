@@ -31,8 +31,14 @@ def _reviewers_or_state(review: AccessReview) -> list[User]:
     return people.reviewers(review.lea, review.application) or people.state_admins()
 
 
-def started(review: AccessReview, items: int) -> None:
-    _send(_reviewers_or_state(review), "review.started", review, _context(review, items=items), due=True)
+def started(review: AccessReview, items: int, holders: set[int]) -> None:
+    """Tell the reviewers; and the state administrators when there are none, or when the only
+    reviewer's own grant is under review (nobody decides their own)."""
+    reviewers = people.reviewers(review.lea, review.application)
+    told = reviewers or people.state_admins()
+    if len(reviewers) == 1 and reviewers[0].id in holders:
+        told = reviewers + people.state_admins()
+    _send(told, "review.started", review, _context(review, items=items), due=True)
 
 
 def reminder(review: AccessReview, undecided: int) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, false, func, or_
+from sqlalchemy.orm import selectinload
 
 from edlink.errors import Invalid, NotFound
 from edlink.extensions import db
 from edlink.models import Link, Org, StaffRecord, User
 from roles.catalog import load
+from roles.models import Grant
 from workflows.reviews import helpers, people
 from workflows.reviews.models import REVIEW_STATUSES, AccessReview, ReviewItem
 
@@ -122,8 +124,16 @@ class ItemFilters:
         return cls(state=state, role=get("role"), org=get("org"), person=get("person") or get("q"), recommendation=rec)
 
 
+def with_related(query):
+    """Load what an item shows (holder, grant and its org, decider) with the items, not one by one."""
+    return query.options(selectinload(ReviewItem.user), selectinload(ReviewItem.org),
+                         selectinload(ReviewItem.decided_by),
+                         selectinload(ReviewItem.grant).selectinload(Grant.org),
+                         selectinload(ReviewItem.grant).selectinload(Grant.granted_by))
+
+
 def _item_query(review: AccessReview, filters: ItemFilters):
-    query = db.select(ReviewItem).where(ReviewItem.review_id == review.id)
+    query = with_related(db.select(ReviewItem)).where(ReviewItem.review_id == review.id)
     if filters.state == "undecided":
         query = query.where(ReviewItem.decision.is_(None), ReviewItem.ended_elsewhere.is_(None))
     elif filters.state == "ended":

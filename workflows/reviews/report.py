@@ -10,7 +10,7 @@ from edlink.errors import Invalid
 from edlink.extensions import db
 from workflows.reviews import helpers
 from workflows.reviews.models import AccessReview, ReviewItem
-from workflows.reviews.queries import item_state, progress
+from workflows.reviews.queries import item_state, progress, with_related
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -39,8 +39,8 @@ def rows(review: AccessReview):
     ids = list(db.session.execute(db.select(ReviewItem.id).where(ReviewItem.review_id == review.id)
                                   .order_by(ReviewItem.id)).scalars())
     for start in range(0, len(ids), BATCH):
-        items = list(db.session.execute(db.select(ReviewItem).where(ReviewItem.id.in_(ids[start:start + BATCH]))
-                                        .order_by(ReviewItem.id)).scalars())
+        items = list(db.session.execute(with_related(db.select(ReviewItem)).where(
+            ReviewItem.id.in_(ids[start:start + BATCH])).order_by(ReviewItem.id)).scalars())
         advice = helpers.compute(items, review.application, review.lea_id)
         for item in items:
             h = advice[item.id]
