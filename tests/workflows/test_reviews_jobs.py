@@ -185,3 +185,23 @@ def test_a_lone_reviewer_reviewing_their_own_grant_brings_in_the_state(demo):
     [review] = _reviews("edlink")
     assert {i.user.username for i in review.items} == {"coordinator", "datamanager"}
     assert notes("coordinator", "review.started") and notes("stateadmin", "review.started")
+
+
+def test_helpers_name_who_approved_a_requested_grant(demo, client):
+    from edlink.orgs import get_org
+    from workflows import decisions
+    from workflows.requests import submit
+    clock.set_now(START)
+    request = submit(get_user("teacher"), "eser.reader", get_org("101002"), "reading records for my class")
+    decisions.approve(get_user("supervisor"), request, "caseload confirmed")
+    decisions.approve(get_user("coordinator"), request)
+    db.session.commit()
+    login(client, "coordinator")
+    review = client.post("/api/v1/reviews", json={"org": "101", "application": "eser"}).get_json()
+    items = client.get(f"/api/v1/reviews/{review['id']}/items?person=teacher").get_json()["items"]
+    [item] = items
+    assert item["helpers"]["approved_by"] == [
+        "Special Education Supervisor: supervisor (2027-03-01)", "Security Coordinator: coordinator (2027-03-01)"]
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert {"/api/v1/reviews", "/api/v1/reviews/{review_id}/items",
+            "/api/v1/reviews/items/{item_id}/decision"} <= set(spec["paths"])
