@@ -1,5 +1,6 @@
-"""In a real browser: a coordinator starts an eSER review, keeps two grants, removes one, and the
-review's progress shows it; the holder of the removed grant loses the access at once."""
+"""In a real browser: a coordinator starts an eSER review, keeps two grants, removes one, keeps the
+rest with "select all", and the review's progress shows it; the removed grant's holder loses the
+access at once."""
 from __future__ import annotations
 
 import re
@@ -58,6 +59,10 @@ def test_a_reviewer_keeps_and_removes_access(readers, page):  # noqa: F811
     expect(page.locator("#results")).to_contain_text("revoked")
     expect(page.locator("#review-progress")).to_contain_text("2 kept, 1 removed, 1 undecided")
 
+    page.get_by_label("Select every undecided grant on this page").check()  # the supervisor's grant is left
+    page.get_by_role("button", name="Keep selected").click()
+    expect(page.locator("#review-progress")).to_contain_text("3 kept, 1 removed, 0 undecided")
+
     page.get_by_label("Show").select_option("all")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("#items").get_by_role("row").filter(has_text="reader3")).to_contain_text("removed")
@@ -65,7 +70,7 @@ def test_a_reviewer_keeps_and_removes_access(readers, page):  # noqa: F811
 
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Access reviews").click()
     listed = page.locator("#reviews").get_by_role("row").filter(has_text=f"#{review_id}")
-    expect(listed).to_contain_text("2 kept, 1 removed")
+    expect(listed).to_contain_text("3 kept, 1 removed")
 
     assert status_of(readers["reader3"]) == "revoked" and status_of(readers["reader1"]) == "active"
     db.session.expire_all()
