@@ -26,7 +26,7 @@ from workflows.reviews import helpers, notices, people
 from workflows.reviews.campaign import count_lea_grants, reminder_points
 from workflows.reviews.decide import _comment, apply
 from workflows.reviews.models import OUTCOMES, AccessReview, ReviewItem
-from workflows.reviews.queries import with_related
+from workflows.reviews.queries import progress, with_related
 from workflows.reviews.settings import setting
 
 LIVE = ("active", "suspended")
@@ -56,14 +56,7 @@ def _plan(review: AccessReview, outcome: str, now: _dt.datetime):
 
 
 def counts(review: AccessReview) -> dict[str, int]:
-    rows = db.session.execute(db.select(ReviewItem.decision, ReviewItem.ended_elsewhere, db.func.count())
-                              .where(ReviewItem.review_id == review.id)
-                              .group_by(ReviewItem.decision, ReviewItem.ended_elsewhere)).all()
-    out = {"certified": 0, "revoked": 0, "ended": 0, "undecided": 0}
-    for decision, ended, n in rows:
-        key = {"certify": "certified", "revoke": "revoked"}.get(decision) or ("ended" if ended else "undecided")
-        out[key] += n
-    return out
+    return progress([review.id])[review.id]
 
 
 def _settle(review: AccessReview, outcome: str, *, via: str, actor, comment: str | None,
