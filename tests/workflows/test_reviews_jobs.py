@@ -156,6 +156,10 @@ def test_an_item_whose_grant_ended_elsewhere_is_settled_as_such(demo, client):
     login(client, "coordinator")
     resp = client.post(f"/api/v1/reviews/items/{item.id}/decision", json={"decision": "certify"})
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "grant_ended"
+    progress = client.get(f"/api/v1/reviews/{review.id}").get_json()["progress"]
+    assert (progress["ended"], progress["undecided"]) == (1, 1)  # the supervisor's grant is still to decide
+    ended = client.get(f"/api/v1/reviews/{review.id}/items?state=ended").get_json()["items"]
+    assert [i["user"] for i in ended] == ["reader1"] and ended[0]["state"] == "ended"
     demo.config["REVIEW_REMOVAL_GUARD"] = 1.0
     jobs.run("reviews.deadlines", review.due_at + _dt.timedelta(minutes=1))
     db.session.expire_all()

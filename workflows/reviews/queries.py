@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, false, func, or_
+from sqlalchemy import and_, case, exists, false, func, or_
 from sqlalchemy.orm import selectinload
 
 from edlink.errors import Invalid, NotFound
@@ -16,6 +16,11 @@ from workflows.reviews import helpers, people
 from workflows.reviews.models import REVIEW_STATUSES, AccessReview, ReviewItem
 
 ITEM_STATES = ("undecided", "certified", "revoked", "ended", "all")
+LIVE = ("active", "suspended")
+# an undecided item whose grant was revoked or expired outside the review (marked at close)
+_LIVE_GRANT = exists().where(Grant.id == ReviewItem.grant_id, Grant.status.in_(LIVE))
+_ENDED = and_(ReviewItem.decision.is_(None), or_(ReviewItem.ended_elsewhere.is_not(None), ~_LIVE_GRANT))
+_UNDECIDED = and_(ReviewItem.decision.is_(None), ReviewItem.ended_elsewhere.is_(None), _LIVE_GRANT)
 RECOMMENDATIONS = ("keep", "remove")
 
 
@@ -51,7 +56,7 @@ def progress(review_ids: list[int]) -> dict[int, dict[str, int]]:
         ReviewItem.review_id, func.count(),
         func.sum(case((ReviewItem.decision == "certify", 1), else_=0)),
         func.sum(case((ReviewItem.decision == "revoke", 1), else_=0)),
-        func.sum(case((and_(ReviewItem.decision.is_(None), ReviewItem.ended_elsewhere.is_not(None)), 1), else_=0)))
+        func.sum(case((_ENDED, 1), else_=0)))
         .where(ReviewItem.review_id.in_(review_ids)).group_by(ReviewItem.review_id)).all()
     out = {rid: {"items": 0, "certified": 0, "revoked": 0, "ended": 0, "undecided": 0} for rid in review_ids}
     for rid, total, certified, revoked, ended in rows:
@@ -135,9 +140,9 @@ def with_related(query):
 def _item_query(review: AccessReview, filters: ItemFilters):
     query = with_related(db.select(ReviewItem)).where(ReviewItem.review_id == review.id)
     if filters.state == "undecided":
-        query = query.where(ReviewItem.decision.is_(None), ReviewItem.ended_elsewhere.is_(None))
+        query = query.where(_UNDECIDED)
     elif filters.state == "ended":
-        query = query.where(ReviewItem.decision.is_(None), ReviewItem.ended_elsewhere.is_not(None))
+        query = query.where(_ENDED)
     elif filters.state in ("certified", "revoked"):
         query = query.where(ReviewItem.decision == ("certify" if filters.state == "certified" else "revoke"))
     if filters.role:
@@ -175,7 +180,7 @@ def find_items(review: AccessReview, filters: ItemFilters, page: int = 1, per_pa
 def item_state(item: ReviewItem) -> str:
     if item.decision:
         return "certified" if item.decision == "certify" else "revoked"
-    if item.ended_elsewhere or item.grant.status not in ("active", "suspended"):
+    if item.ended_elsewhere or item.grant.status not in LIVE:
         return "ended"
     return "undecided"
 
