@@ -14,6 +14,9 @@ pytestmark = pytest.mark.browser
 
 
 def sign_in(page, username):  # noqa: F811
+    # every response, static files included, refreshes the (permanent) session cookie: let the
+    # page finish loading first, or a late stylesheet response signs the last user in again
+    page.wait_for_load_state("load")
     page.context.clear_cookies()
     page.goto("/login")
     page.get_by_label("Username").fill(username)
