@@ -12,8 +12,9 @@ Template context: whatever the caller passes (flat values: strings, numbers, dat
 datetime or None), ``link_url`` (absolute, or None), ``base_url`` and ``preferences_url``.
 Keys the shipped templates use: ``request_id``, ``role``, ``org``, ``requester``, ``stage``,
 ``decided_by``, ``reason``, ``comment``, ``delegated_by``, ``escalated_from``, ``expires_on``,
-``review``, ``items``, ``statement_version``, ``staff_id``, ``person``, ``change``, ``old_place``,
-``new_place``, and for ``audit.verify_failed`` ``bad_seq``, ``problem``, ``message``, ``events``.
+``review``, ``items``, ``application``, ``certified``, ``revoked``, ``removals``, ``total``,
+``statement_version``, ``staff_id``, ``person``, ``change``, ``old_place``, ``new_place``, and for
+``audit.verify_failed`` ``bad_seq``, ``problem``, ``message``, ``events``.
 Missing keys render as generic words.
 """
 from __future__ import annotations
@@ -67,6 +68,8 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("review.started", ACTION, "An access review needs your decisions"),
     Event("review.reminder", ACTION, "Reminder: an access review is open"),
     Event("review.closed", INFO, "An access review closed"),
+    Event("review.escalated", ACTION, "A held access review waits on the state administrators"),
+    Event("review.held", INFO, "An access review was held at its deadline"),
     Event("attestation.due", OWN, "Sign the confidentiality statement"),
     Event("attestation.lapsed", OWN, "Your confidentiality statement lapsed"),
     Event("link.created", OWN, "Your account was linked to your staff ID"),

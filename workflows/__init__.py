@@ -39,6 +39,9 @@ def init_app(app: Flask) -> None:
     from workflows.integrity import verify_audit
     jobs.register(app, "audit.verify", verify_audit)
 
+    from workflows import reviews
+    reviews.init_app(app)
+
 
 def _lifecycle_settings(app: Flask) -> None:
     from edlink.config import ConfigError

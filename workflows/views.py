@@ -245,6 +245,8 @@ def init_app(app: Flask) -> None:
     add_nav(app, "workflows.my_requests", "My requests", order=30)
     add_nav(app, "workflows.statement", "Statement", order=35)
     add_nav(app, "workflows.inbox", "Approvals", _approves, order=40)
+    from workflows.reviews import views as review_pages
+    review_pages.init_app(app)
 
 
 def _approves() -> bool:

@@ -42,3 +42,5 @@ def register_api(app: Flask) -> None:
     for blp in (account.blp, directory.blp, audit_api.blp, notifications_api.blp, roles_api.blp,
                 workflows_api.blp):
         api.register_blueprint(blp)
+    from workflows.reviews import api as reviews_api
+    api.register_blueprint(reviews_api.blp)

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.browser
 
 
 def sign_in(page, username):  # noqa: F811
-    # leave the app first: a request still in flight from the last page (its responses refresh
-    # the session cookie) could otherwise put the old session back after the cookies are cleared
+    # every response, static files included, refreshes the (permanent) session cookie: let the page
+    # finish loading and leave the app, or a late response signs the last user in again
+    page.wait_for_load_state("load")
     page.goto("about:blank")
     page.context.clear_cookies()
     page.goto("/login")
