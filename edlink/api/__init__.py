@@ -39,7 +39,7 @@ def register_api(app: Flask) -> None:
     from workflows import api as workflows_api
 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for blp in (account.blp, directory.blp, audit_api.blp, notifications_api.blp, roles_api.blp,
+    for blp in (account.blp, directory.blp, audit_api.blp, audit_api.reports_blp, notifications_api.blp, roles_api.blp,
                 workflows_api.blp):
         api.register_blueprint(blp)
     from workflows.reviews import api as reviews_api
