@@ -13,6 +13,7 @@ their grants at orgs in the reader's scope are listed.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Mapping
 
 from sqlalchemy import or_, select
@@ -45,7 +46,9 @@ def parse_at(args: Mapping[str, str]) -> _dt.datetime:
         if len(raw) == 10:
             at = _dt.datetime.combine(_dt.date.fromisoformat(raw), _dt.time(), tzinfo=_dt.UTC)
         else:
-            at = _dt.datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "T"))
+            # a "+01:00" offset left unescaped in a URL arrives as " 01:00"
+            raw = re.sub(r"(\d) (\d\d:?\d\d)$", r"\1+\2", raw)
+            at = _dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise Invalid("bad_filter", f"at must be an ISO date or date-time, not {raw!r}.",
                       fields={"at": ["not a date or time"]}) from None
