@@ -76,6 +76,10 @@ main.add_command(audit_group)
 main.add_command(scheduler_command)
 main.add_command(web_run_command())  # Flask's `run`, plus --with-scheduler
 
+from edlink.students_cli import students_group  # noqa: E402
+
+main.add_command(students_group)
+
 
 @main.group()
 def users():

@@ -42,6 +42,11 @@ STAFF = [
     ("1000000012", "20000012", "Demo", "Harbor Coordinator", "102", "", "Administrator", "active", ""),
     ("1000000013", "20000013", "Demo", "Oakmoor Teacher", "103", "103001", "Teacher", "active", ""),
     ("1000000014", "20000014", "Demo", "Oakmoor Counselor", "103", "103001", "Counselor", "pending_hr", ""),
+    ("1000000015", "20000015", "Demo", "SER Reader", "101", "", "Special Education Teacher", "active", "serreader"),
+    ("1000000016", "20000016", "Demo", "SER Writer", "101", "", "Special Education Coordinator", "active", "serwriter"),
+    ("1000000017", "20000017", "Demo", "Secure ID Manager", "101", "", "Data Manager", "active", "secureid"),
+    ("1000000018", "20000018", "Demo", "Harbor SER Writer", "102", "", "Special Education Coordinator", "active",
+     "harborwriter"),
 ]
 
 # username, who, linked, (role, org) grants
@@ -55,6 +60,10 @@ PERSONAS = [
     ("datamanager", "data manager, Pinecrest Parish (101)", True, [("edlink.data_manager", "101")]),
     ("stateadmin", "state administrator", True, [("edlink.state_admin", "DS")]),
     ("auditor", "state auditor", True, [("edlink.auditor", "DS")]),
+    ("serreader", "SER Data Reader, Pinecrest Parish (101)", True, [("eser.reader", "101")]),
+    ("serwriter", "SER Data Writer, Pinecrest Parish (101)", True, [("eser.writer", "101")]),
+    ("secureid", "SER Secure ID Manager, Pinecrest Parish (101)", True, [("eser.secure_id", "101")]),
+    ("harborwriter", "SER Data Writer, Harbor City Schools (102)", True, [("eser.writer", "102")]),
 ]
 
 DEMO_LOGINS = [(username, DEMO_PASSWORD, who) for username, who, _, _ in PERSONAS]

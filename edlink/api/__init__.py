@@ -44,3 +44,6 @@ def register_api(app: Flask) -> None:
         api.register_blueprint(blp)
     from workflows.reviews import api as reviews_api
     api.register_blueprint(reviews_api.blp)
+    from ser_core import api as ser_api
+    api.register_blueprint(ser_api.blp)
+
