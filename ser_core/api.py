@@ -16,7 +16,7 @@ from ser_core.search import Criteria, search
 blp = Blueprint("ser_api", __name__, url_prefix="/api/v1/ser", description="SER: special-education students")
 
 
-class NewStudentIn(Schema):
+class SerNewStudentIn(Schema):
     state_id = fields.String(required=True, metadata={"description": "the student's State ID (10 digits)"})
     lea_code = fields.String(load_default=None, metadata={"description": "only for writers at several LEAs"})
     primary_language = fields.String()
@@ -26,7 +26,7 @@ class NewStudentIn(Schema):
     phone = fields.String()
 
 
-class ProfileIn(Schema):
+class SerProfileIn(Schema):
     class Meta:
         unknown = "include"  # demographic fields are refused by the service with its own message
     primary_language = fields.String()
@@ -36,13 +36,13 @@ class ProfileIn(Schema):
     phone = fields.String()
 
 
-class ClaimIn(Schema):
+class SerClaimIn(Schema):
     school_code = fields.String(load_default=None)
     begin_date = fields.Date(load_default=None)
     local_id = fields.String(load_default=None)
 
 
-class SecureIdIn(Schema):
+class SerSecureIdIn(Schema):
     state_id = fields.String(required=True, metadata={"description": "the State ID found in the registry"})
 
 
@@ -60,7 +60,7 @@ def list_students():
 
 @blp.route("/students", methods=["POST"])
 @login_required
-@blp.arguments(NewStudentIn)
+@blp.arguments(SerNewStudentIn)
 def add_student(body):
     """Add a student from the state registry (the writer's LEA); 409 when already in SER."""
     state_id, lea_code = body.pop("state_id"), body.pop("lea_code")
@@ -86,7 +86,7 @@ def get_student(state_id: str):
 
 @blp.route("/students/<state_id>", methods=["PATCH"])
 @login_required
-@blp.arguments(ProfileIn)
+@blp.arguments(SerProfileIn)
 def patch_student(body, state_id: str):
     """Change the editable profile fields (demographics are read-only: 422)."""
     student = load(state_id, WRITE, me())
@@ -105,7 +105,7 @@ def get_jurisdiction(state_id: str):
 
 @blp.route("/students/<state_id>/jurisdiction", methods=["POST"])
 @login_required
-@blp.arguments(ClaimIn)
+@blp.arguments(SerClaimIn)
 def post_jurisdiction(body, state_id: str):
     """Claim jurisdiction at ``school_code`` from ``begin_date`` (the previous LEA's ends the day
     before; 409 ``open_services`` while it has open services), or transfer the student to
@@ -127,7 +127,7 @@ def compare_secure_id(state_id: str):
 
 @blp.route("/students/<state_id>/secure-id", methods=["POST"])
 @login_required
-@blp.arguments(SecureIdIn)
+@blp.arguments(SerSecureIdIn)
 def save_secure_id(body, state_id: str):
     """Save eScholar PII to SER: the student's Secure ID becomes ``state_id`` and its PII the
     registry's (audited with before and after)."""

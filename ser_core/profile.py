@@ -2,19 +2,12 @@
 and whether the remaining Student Options are open (after parent/guardian information is saved)."""
 from __future__ import annotations
 
-from sqlalchemy import func
-
-from edlink.extensions import db
 from ser_core import jurisdiction
-from ser_core.models import Guardian, SerStudent
+from ser_core.guardians import has_guardian
+from ser_core.models import SerStudent
 from ser_core.presenters import jurisdiction_view, row_view
 from ser_core.search import has_open_services
 from ser_core.students import PROFILE_FIELDS
-
-
-def has_guardian(student: SerStudent) -> bool:
-    return db.session.execute(db.select(func.count()).select_from(Guardian)
-                              .where(Guardian.student_id == student.id)).scalar_one() > 0
 
 
 def profile_view(student: SerStudent) -> dict:
