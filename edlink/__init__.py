@@ -50,12 +50,16 @@ def _init_extensions(app: Flask) -> None:
     import workflows
     workflows.init_app(app)
 
+    import ser_core
+    ser_core.init_app(app)
+
     # every package's models, so migrations and metadata see all tables
     import audit.models  # noqa: F401
     import edlink.job_models  # noqa: F401
     import edlink.models  # noqa: F401
     import notifications.models  # noqa: F401
     import roles.models  # noqa: F401
+    import ser_core.models  # noqa: F401
     import workflows.models  # noqa: F401
 
 

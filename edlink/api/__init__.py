@@ -45,3 +45,8 @@ def register_api(app: Flask) -> None:
         api.register_blueprint(blp)
     from workflows.reviews import api as reviews_api
     api.register_blueprint(reviews_api.blp)
+    from ser_core import api as ser_api
+    from ser_core import api_records as ser_records_api
+    api.register_blueprint(ser_api.blp)
+    api.register_blueprint(ser_records_api.blp)
+
