@@ -768,6 +768,18 @@ def _short(path: str) -> str:
 
 # -- main --------------------------------------------------------------------------------------
 
+def analyze(app) -> None:
+    """PostgreSQL's planner statistics for the loaded tables, as autovacuum gathers them on a
+    database in service (a fresh bulk load has none, and a test server may run without it)."""
+    from sqlalchemy import text
+
+    from edlink.extensions import db
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("ANALYZE"))
+
+
 def run_one(label: str, url: str, instance: str, args) -> bool:
     if args.database_url:
         from edlink import create_app
@@ -778,6 +790,7 @@ def run_one(label: str, url: str, instance: str, args) -> bool:
         counts = statewide.generate(app, args.scale, args.seed)
         print(f"{label}: statewide data set ({counts['orgs']} orgs, {counts['staff']} staff, {counts['users']} users, "
               f"{counts['grants']} grants) loaded in {time.perf_counter() - began:.0f} s", flush=True)
+    analyze(app)
     policy = read_policy(app)
     ok = True
     checks = sample_checks(policy, args.users, args.per_user, 7)
