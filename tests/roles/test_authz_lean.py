@@ -14,9 +14,8 @@ from edlink.models import ApiToken
 from edlink.orgs import get_org
 from edlink.tokens import create_token
 from edlink.users import get_user
-from roles.grants import create_grant, revoke
+from roles.grants import create_grant, restore, revoke, suspend
 from roles.models import Grant
-from tests.conftest import CsrfClient
 
 
 def grant(username, role, org):
@@ -92,18 +91,22 @@ def test_the_lean_path_answers_every_question_as_the_view_does(demo, gate_client
     assert "covers 101001" in lean[0]["reason"] and lean[0]["allowed"] is True
 
 
-def test_a_change_made_by_another_instance_is_seen_on_the_next_lean_check(demo, gate_client, paths, make_app):
+def test_a_committed_change_is_seen_on_the_next_lean_check(demo, gate_client, paths):
+    """Nothing is kept between requests (two app instances on one database: test_gate_decisions)."""
     g = grant("teacher", "eser.writer", "101")
     body = {"username": "teacher", "permission": "eser.student.write", "org": "101001"}
     assert check(demo, gate_client, body).get_json()["allowed"] is True
-    other = make_app()
-    other.test_client_class = CsrfClient
-    with other.app_context():
-        revoke(db.session.get(Grant, g.id), actor="system:test", reason="left")
-        db.session.commit()
+    suspend(g, actor="system:test", reason="on leave")
+    db.session.commit()
     answer = check(demo, gate_client, body).get_json()
     assert answer["allowed"] is False and answer["code"] == "no_grant"
-    assert paths == {"lean": 2, "view": 0}
+    restore(g, actor="system:test", reason="back")
+    db.session.commit()
+    assert check(demo, gate_client, body).get_json()["allowed"] is True
+    get_user("teacher").active_link.staff_record.status = "leave"
+    db.session.commit()
+    assert check(demo, gate_client, body).get_json()["code"] == "staff_not_active"
+    assert paths == {"lean": 4, "view": 0}
 
 
 def test_a_caller_who_lost_the_permission_gets_the_views_403_and_its_event(demo, gate_client, paths):
