@@ -38,6 +38,8 @@ from roles import cache
 from roles.access import UNAUTHENTICATED, Access, Decision
 from roles.models import Grant
 
+_MEMO = cache.MEMO_ATTR
+
 
 def _access(user_id: int) -> Access:
     """The user's access for this request: read on its first question, then kept (read again
@@ -45,7 +47,7 @@ def _access(user_id: int) -> Access:
     ctx = _cv_request.get(None)
     if ctx is None:
         return Access.load(user_id)
-    memo = ctx.__dict__.get(cache.MEMO_ATTR)
+    memo = ctx.__dict__.get(_MEMO)
     if memo is None:
         memo = cache.request_memo()
     per_user = memo.get("access")
@@ -117,7 +119,14 @@ def can(*args, **kwargs) -> Decision:
             return UNAUTHENTICATED
     else:
         user, permission, org = args  # the common form, without the argument juggling
-    access = _access(user.id)
+    user_id = user.id
+    # the request's copy of the user's access (as _access, inlined: this is the hot path)
+    ctx = _cv_request.get(None)
+    memo = ctx.__dict__.get(_MEMO) if ctx is not None else None
+    per_user = memo.get("access") if memo is not None else None
+    access = per_user.get(user_id) if per_user is not None else None
+    if access is None or (access.until is not None and clock.now() >= access.until):
+        access = _access(user_id)
     key = (permission, org.id if isinstance(org, Org) else org)
     decision = access.decisions.get(key)
     if decision is None:
