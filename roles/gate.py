@@ -19,6 +19,9 @@ What is cached, and for how long:
   next check in every process;
 - the catalog and the org tree: one copy per app, rebuilt when the ``gate`` epoch moves
   (roles.cache); the epoch comes back in the same query as the grants.
+
+The read and the answer to one question are roles.access; ``POST /api/v1/authz/check``'s
+one-statement path is roles.authz.
 """
 from __future__ import annotations
 
