@@ -53,6 +53,7 @@ class Prepared:
         for row in rows:
             row = list(row)
             for i, process in processors:
-                row[i] = process(row[i])
+                if row[i] is not None:  # NULL stays None (the outer joins' empty columns)
+                    row[i] = process(row[i])
             out.append(tuple(row))
         return out
