@@ -31,7 +31,7 @@ from roles import access, cache
 from roles.prepared import Prepared
 
 ENDPOINT = "roles_api.authz_check"
-CHECK_PERMISSION = "edlink.authz.check"
+CHECK_PERMISSION = "edlink.authz.check"  # what a caller must hold (the view's too)
 _FIELDS = frozenset(("username", "permission", "org"))
 
 _t, _u = ApiToken.__table__, access._u
