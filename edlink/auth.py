@@ -120,6 +120,8 @@ def _same_site_path(url: str | None) -> str | None:
 
 
 def _after_request(response):
+    if not db.session.registry.has():
+        return response  # this request never opened a session (nothing to commit)
     if response.status_code < 400:
         db.session.commit()
     else:

@@ -11,10 +11,9 @@ from edlink.errors import Invalid
 from edlink.extensions import db
 from edlink.models import User
 from roles import gate, queries
+from roles.authz import CHECK_PERMISSION
 
 blp = Blueprint("roles_api", __name__, url_prefix="/api/v1", description="Catalog, grants and the gate")
-
-CHECK_PERMISSION = "edlink.authz.check"
 
 
 class CheckIn(Schema):

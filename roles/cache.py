@@ -23,7 +23,6 @@ from edlink.models import CacheEpoch, Org
 from roles.catalog import Catalog, Role, _effective, packaged, role_from_row
 
 _lock = threading.Lock()
-EPOCH = (select(CacheEpoch.value).where(CacheEpoch.name == "gate")).scalar_subquery()
 
 
 @dataclass(frozen=True)

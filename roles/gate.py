@@ -19,15 +19,18 @@ What is cached, and for how long:
   next check in every process;
 - the catalog and the org tree: one copy per app, rebuilt when the ``gate`` epoch moves
   (roles.cache); the epoch comes back in the same query as the grants.
+
+The read and the answer to one question are roles.access; ``POST /api/v1/authz/check``'s
+one-statement path is roles.authz.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 
 from flask import current_app
+from flask.globals import _cv_request
 from flask_login import current_user
-from sqlalchemy import and_, bindparam, event, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from edlink import clock
@@ -35,115 +38,27 @@ from edlink.errors import Forbidden
 from edlink.extensions import db
 from edlink.models import Link, Org, StaffRecord, User
 from roles import cache
+from roles.access import UNAUTHENTICATED, Access, Decision
 from roles.models import Grant
 
-
-class Decision:
-    """The gate's answer: truthy when allowed; ``code`` is stable, ``reason`` is for people.
-
-    The reason may be given as a function, written out only when someone reads it (most
-    answers are only ever tested for truth)."""
-
-    __slots__ = ("allowed", "code", "_reason")
-
-    def __init__(self, allowed: bool, reason, code: str = ""):
-        self.allowed, self._reason, self.code = allowed, reason, code
-
-    @property
-    def reason(self) -> str:
-        if callable(self._reason):
-            self._reason = self._reason()
-        return self._reason
-
-    def __bool__(self) -> bool:
-        return self.allowed
-
-    def __eq__(self, other) -> bool:
-        return (isinstance(other, Decision) and (self.allowed, self.code, self.reason)
-                == (other.allowed, other.code, other.reason))
-
-    __hash__ = None
-
-    def __repr__(self) -> str:
-        return f"Decision(allowed={self.allowed}, code={self.code!r}, reason={self.reason!r})"
-
-
-# One query answers everything about a user: whether they may hold anything (enabled, linked,
-# staff record active) and their active grants, with the cache epoch alongside.
-_GRANT_ROWS = (
-    select(User.disabled, Link.id.label("link_id"), StaffRecord.status.label("staff_status"),
-           Grant.role_code, Grant.org_id, Grant.starts_at, Grant.ends_at, cache.EPOCH.label("epoch"))
-    .select_from(User)
-    .outerjoin(Link, and_(Link.user_id == User.id, Link.ended_at.is_(None)))
-    .outerjoin(StaffRecord, StaffRecord.id == Link.staff_record_id)
-    .outerjoin(Grant, and_(Grant.user_id == User.id, Grant.status == "active"))
-    .where(User.id == bindparam("uid"))
-)
-
-
-class Access:
-    """One user's permissions as of one load: permission -> {grant org id: role code}."""
-
-    __slots__ = ("user_id", "snap", "orgs", "until", "decisions", "scopes", "roles", "nothing")
-
-    def __init__(self, user_id: int):
-        self.user_id = user_id
-        now = clock.now()
-        until: _dt.datetime | None = None
-        with db.session.no_autoflush:  # a question never flushes half-built objects
-            rows = db.session.execute(_GRANT_ROWS, {"uid": user_id}).all()
-        self.orgs: dict[str, dict[int, str]] = {}
-        self.roles: list[tuple[str, int]] = []
-        self.decisions: dict[tuple[str, int | None], Decision] = {}
-        self.scopes: dict[str, frozenset[int]] = {}
-        self.until = None
-        self.nothing = _nothing(rows[0] if rows else None)  # why this user holds nothing at all, if so
-        self.snap = cache.snapshot(rows[0].epoch) if rows else None
-        if self.nothing is not None:
-            return
-        for _disabled, _link, _status, role_code, org_id, starts_at, ends_at, _epoch in rows:
-            if role_code is None:
-                continue
-            if starts_at > now:  # not yet in force: look again when it starts
-                until = starts_at if until is None else min(until, starts_at)
-                continue
-            if ends_at is not None:
-                if ends_at <= now:  # past its end (the grants.expire job marks it expired)
-                    continue
-                until = ends_at if until is None else min(until, ends_at)
-            self.roles.append((role_code, org_id))
-            for perm in self.snap.role_perms.get(role_code, ()):
-                self.orgs.setdefault(perm, {}).setdefault(org_id, role_code)
-        self.until = until
-        if not self.roles:
-            self.nothing = Decision(False, "holds no role in force.", "no_grant")
-
-    def fresh(self) -> bool:
-        return self.until is None or clock.now() < self.until
-
-
-def _nothing(row) -> Decision | None:
-    """The refusal for a user who may hold nothing (None when they may hold grants)."""
-    if row is None:
-        return Decision(False, "is not a known user.", "unknown_user")
-    if row.disabled:
-        return Decision(False, "has a disabled account.", "account_disabled")
-    if row.link_id is None:
-        return Decision(False, "is not linked to a staff record.", "not_linked")
-    if row.staff_status != "active":
-        return Decision(False, f"has a staff record that is {row.staff_status.replace('_', ' ')}, not active.",
-                        "staff_not_active")
-    return None
+_MEMO = cache.MEMO_ATTR
 
 
 def _access(user_id: int) -> Access:
-    memo = cache.request_memo()
+    """The user's access for this request: read on its first question, then kept (read again
+    when a grant's start or end passes, or after this transaction writes what it is built on)."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        return Access.load(user_id)
+    memo = ctx.__dict__.get(_MEMO)
     if memo is None:
-        return Access(user_id)
-    per_user = memo.setdefault("access", {})
+        memo = cache.request_memo()
+    per_user = memo.get("access")
+    if per_user is None:
+        per_user = memo["access"] = {}
     access = per_user.get(user_id)
     if access is None or (access.until is not None and clock.now() >= access.until):
-        access = per_user[user_id] = Access(user_id)
+        access = per_user[user_id] = Access.load(user_id)
     return access
 
 
@@ -197,73 +112,29 @@ def _args(args: tuple, kwargs: dict) -> tuple[User | None, str, object]:
     return user, permission, org
 
 
-def _org_id(org, snap) -> int | None | bool:
-    """The org's id (None for "anywhere"); False when the code or id names no org."""
-    if org is None:
-        return None
-    if isinstance(org, Org):
-        return org.id
-    if isinstance(org, int):
-        return org
-    if isinstance(org, str):
-        return snap.id_of.get(org, False)
-    raise TypeError("org must be an Org, an org id or an org code")
-
-
 # -- the questions ------------------------------------------------------------------------
 
 def can(*args, **kwargs) -> Decision:
     """May ``user`` (default: the signed-in user) use ``permission`` at ``org`` (None: anywhere)?"""
-    if not kwargs and len(args) == 3 and isinstance(args[0], User) and isinstance(args[1], str):
-        user, permission, org = args  # the common form, without the argument juggling
-    else:
+    if kwargs or len(args) != 3 or args[1].__class__ is not str or not isinstance(args[0], User):
         user, permission, org = _args(args, kwargs)
-    if user is None:
-        return Decision(False, "Nobody is signed in.", "unauthenticated")
-    access = _access(user.id)
-    org_key = org.id if isinstance(org, Org) else org
-    decision = access.decisions.get((permission, org_key))
+        if user is None:
+            return UNAUTHENTICATED
+    else:
+        user, permission, org = args  # the common form, without the argument juggling
+    user_id = user.id
+    # the request's copy of the user's access (as _access, inlined: this is the hot path)
+    ctx = _cv_request.get(None)
+    memo = ctx.__dict__.get(_MEMO) if ctx is not None else None
+    per_user = memo.get("access") if memo is not None else None
+    access = per_user.get(user_id) if per_user is not None else None
+    if access is None or (access.until is not None and clock.now() >= access.until):
+        access = _access(user_id)
+    key = (permission, org.id if isinstance(org, Org) else org)
+    decision = access.decisions.get(key)
     if decision is None:
-        decision = access.decisions[(permission, org_key)] = _decide(user, access, permission, org)
+        decision = access.decisions[key] = access.decide(permission, key[1])
     return decision
-
-
-def _decide(user: User, access: Access, permission: str, org) -> Decision:
-    snap = access.snap or cache.snapshot()
-    if permission not in snap.catalog.permissions:
-        return Decision(False, f"{permission} is not a permission in the catalog.", "unknown_permission")
-    org_id = _org_id(org, snap)
-    if org_id is False:
-        return Decision(False, f"No organisation has the code {org!r}.", "unknown_org")
-    if org_id is not None and org_id not in snap.kind_of:
-        snap = cache.snapshot(force=True)  # an org newer than this copy
-        if org_id not in snap.kind_of:
-            return Decision(False, f"No organisation has the id {org_id}.", "unknown_org")
-    username = user.username
-    nothing = access.nothing
-    if nothing is not None:
-        return Decision(False, lambda: f"{username} {nothing.reason}", nothing.code)
-    held = access.orgs.get(permission)
-    if not held:
-        return Decision(False, lambda: f"{username} holds no role that gives {permission}.", "no_grant")
-    if org_id is None:
-        grant_org, role = next(iter(held.items()))
-        return Decision(True, lambda: f"{snap.catalog.name_of(role)} at {snap.code_of.get(grant_org)} "
-                                      f"gives {permission}.", "granted")
-    via = org_id if org_id in held else snap.lea_of.get(org_id)
-    if via is None or via not in held:
-        via = next((s for s in snap.state_ids if s in held), None)
-    if via is not None:
-        role = held[via]
-        return Decision(True, lambda: _granted_reason(snap, role, via, org_id, permission), "granted")
-    return Decision(False, lambda: f"{username} has {permission} only at "
-                                   f"{', '.join(sorted(snap.code_of.get(o, '?') for o in held))}, "
-                                   f"which does not cover {snap.code_of.get(org_id)}.", "out_of_scope")
-
-
-def _granted_reason(snap, role: str, via: int, org_id: int, permission: str) -> str:
-    covers = "" if via == org_id else f", which covers {snap.code_of.get(org_id)}"
-    return f"{snap.catalog.name_of(role)} at {snap.code_of.get(via)}{covers}, gives {permission}."
 
 
 def require(*args, **kwargs) -> Decision:
@@ -297,15 +168,7 @@ def orgs_with(*args, **kwargs) -> set[int]:
     user, permission, _org = _args(args, kwargs)
     if user is None:
         return set()
-    access = _access(user.id)
-    scope = access.scopes.get(permission)
-    if scope is None:
-        held = access.orgs.get(permission, {})
-        snap = access.snap
-        ids: set[int] = set()
-        for org_id in held:
-            ids |= snap.covered(org_id)
-        scope = access.scopes[permission] = frozenset(ids)
+    scope = _access(user.id).scope(permission)
     return set(scope)
 
 
@@ -339,7 +202,7 @@ def held_grants(user: User) -> list[tuple[Grant, bool]]:
 def why_not_in_force(user: User) -> str | None:
     """Why the user's grants give nothing at all (unlinked, staff record not active, disabled)."""
     nothing = _access(user.id).nothing
-    return None if nothing is None or nothing.code == "no_grant" else f"{user.username} {nothing.reason}"
+    return None if nothing is None or nothing.code == "no_grant" else nothing.reason
 
 
 def requires(permission: str, org=None):

@@ -116,8 +116,13 @@ def _second_instance(make_app):
     return other
 
 
-def test_a_revoked_grant_is_refused_by_a_second_app_instance_on_its_next_check(demo, make_app):
-    """Two app instances on one database (as two processes): each keeps its own copies."""
+def test_a_revoked_grant_is_refused_by_a_second_app_instance_on_its_next_check(demo, make_app, monkeypatch):
+    """Two app instances on one database (as two processes): each keeps its own copies. From
+    the token's second use, the authz check's lean path answers (roles/authz.py)."""
+    import roles.authz
+    lean = []
+    read = roles.authz._read
+    monkeypatch.setattr(roles.authz, "_read", lambda params: lean.append(1) or read(params))
     first = demo
     second = _second_instance(make_app)
     g = grant("teacher", "eser.writer", "101")
@@ -160,6 +165,7 @@ def test_a_revoked_grant_is_refused_by_a_second_app_instance_on_its_next_check(d
     check = first.test_client().post("/api/v1/authz/check", headers={"Authorization": f"Bearer {svc_token}"},
                                      json={"username": "teacher", "permission": "eser.student.read", "org": "102"})
     assert check.get_json()["allowed"] is False
+    assert len(lean) >= 4
 
 
 def test_repeated_checks_in_one_request_read_the_grants_once(demo, app):
