@@ -125,19 +125,3 @@ def verify_trail():
     if not authz.can("edlink.audit.read"):
         raise Forbidden("forbidden", "You do not have the permission edlink.audit.read.")
     return verify(audit_key()).as_dict()
-
-
-reports_blp = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports", description="Auditor reports")
-
-
-@reports_blp.route("/security-audit", methods=["GET"])
-@login_required
-def security_audit():
-    """The Security Audit Report for ``org`` (an LEA includes its schools and served sites),
-    filtered by ``application``, ``role``, ``status`` (active|inactive); ``format=json|csv``."""
-    from audit.reports import SarFilters, run_security_audit
-    name, mimetype, body = run_security_audit(me(), SarFilters.parse(request.args), request.args.get("format"))
-    if isinstance(body, dict):
-        return body
-    return Response(stream_with_context(body), mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -68,3 +68,6 @@ def _refuse_bulk(state: ORMExecuteState) -> None:
         table = getattr(state.statement, "table", None)
         if getattr(table, "name", None) == AuditEvent.__tablename__:
             raise _refuse("UPDATE" if state.is_update else "DELETE")
+
+
+from audit.reports import models as _report_models  # noqa: E402,F401  (report_run, for metadata)

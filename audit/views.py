@@ -116,3 +116,7 @@ def init_app(app: Flask) -> None:
     add_nav(app, "audit.events", "Audit trail", lambda: authz.can(trail.PERMISSION), order=80)
     add_target_link(app, trail.STAFF_TARGET, _staff_url)
     add_target_link(app, trail.USER_TARGET, _user_staff_url)
+    import audit.reports
+    from audit.reports import views as report_pages
+    audit.reports.init_app(app)
+    report_pages.init_app(app)

@@ -133,6 +133,8 @@ def import_orgs(data: str | bytes, actor=None) -> ImportResult:
         raise ImportRejected(sorted(errors, key=lambda e: e.line), "organisation file")
 
     result = ImportResult()
+    moves: dict[str, dict[str, list[str | None]]] = {}  # code -> {"parent"|"served_by": [from, to]}
+    code_of = {o.id: c for c, o in existing.items()}
     for code, row in in_file.items():  # create first so references inside the file resolve
         if code not in existing:
             existing[code] = Org(code=code, name=row["name"], kind=row["kind"])
@@ -148,6 +150,12 @@ def import_orgs(data: str | bytes, actor=None) -> ImportResult:
         new = (row["name"], row["kind"], parent.id if parent else None, served.id if served else None)
         old = (org.name, org.kind, org.parent_id, org.served_by_id)
         if new != old:
+            if code not in result.created:  # kept in the event so history can rebuild the tree
+                move = {key: [code_of.get(before), after.code if after else None]
+                        for key, before, after in (("parent", old[2], parent), ("served_by", old[3], served))
+                        if before != (after.id if after else None)}
+                if move:
+                    moves[code] = move
             org.name, org.kind, org.parent_id, org.served_by_id = new
             if code not in result.created:
                 result.updated.append(code)
@@ -157,5 +165,6 @@ def import_orgs(data: str | bytes, actor=None) -> ImportResult:
     if result.created or result.updated:
         bump_epoch()  # every process rebuilds its copy of the tree on its next check
     audit.record("orgs.imported", actor, ("org_import", None), state_org(),
-                 {**result.summary(), "created": result.created, "updated": result.updated})
+                 {**result.summary(), "created": result.created, "updated": result.updated,
+                  **({"moves": moves} if moves else {})})
     return result

@@ -39,8 +39,9 @@ def init_app(app: Flask) -> None:
     from workflows.integrity import verify_audit
     jobs.register(app, "audit.verify", verify_audit)
 
-    from workflows import reviews
+    from workflows import reviews, turnaround
     reviews.init_app(app)
+    turnaround.init_app(app)  # the turnaround report, in audit's report registry
 
 
 def _lifecycle_settings(app: Flask) -> None:

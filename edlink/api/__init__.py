@@ -33,13 +33,14 @@ def me():
 
 def register_api(app: Flask) -> None:
     from audit import api as audit_api
+    from audit.reports import api as reports_api
     from edlink.api import account, directory
     from notifications import api as notifications_api
     from roles import api as roles_api
     from workflows import api as workflows_api
 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for blp in (account.blp, directory.blp, audit_api.blp, audit_api.reports_blp, notifications_api.blp, roles_api.blp,
+    for blp in (account.blp, directory.blp, audit_api.blp, reports_api.blp, notifications_api.blp, roles_api.blp,
                 workflows_api.blp):
         api.register_blueprint(blp)
     from workflows.reviews import api as reviews_api
