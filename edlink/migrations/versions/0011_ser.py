@@ -12,7 +12,7 @@ import edlink.types  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '0011_ser'
-down_revision = '0009_reviews'
+down_revision = '0010_reports'
 branch_labels = None
 depends_on = None
 
