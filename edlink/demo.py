@@ -4,6 +4,8 @@ Every name here is an invented place or a role label ("Demo Teacher"); no real p
 """
 from __future__ import annotations
 
+from flask import Flask, current_app
+
 from edlink.extensions import db
 from edlink.linking import link_account
 from edlink.orgs import get_org, import_orgs
@@ -69,6 +71,15 @@ PERSONAS = [
 DEMO_LOGINS = [(username, DEMO_PASSWORD, who) for username, who, _, _ in PERSONAS]
 
 
+SEEDERS = "edlink.demo.seeders"
+
+
+def add_demo_seeder(app: Flask, seeder) -> None:
+    """Packages above edlink add their own demo data (``seeder()`` returns a summary line), run
+    by ``edlink seed-demo`` after the orgs, staff, personas and grants."""
+    app.extensions.setdefault(SEEDERS, []).append(seeder)
+
+
 def staff_csv() -> str:
     head = "staff_id,employee_number,first_name,last_name,email,lea_code,site_codes,staff_type,status,username\n"
     lines = [f"{sid},{emp},{first},{last},{(user or sid) + '@demo.example'},{lea},{sites},{kind},{status},{user}"
@@ -110,5 +121,8 @@ def seed() -> str:
                 made_grants += 1
     if attestations.current_statement() is None:
         attestations.publish(*STATEMENT, None, actor="system:demo")
-    return (f"demo state: orgs {orgs.summary()}, staff {staff.summary()}, "
-            f"users created {made_users}, links made {made_links}, grants made {made_grants}")
+    summary = (f"demo state: orgs {orgs.summary()}, staff {staff.summary()}, "
+               f"users created {made_users}, links made {made_links}, grants made {made_grants}")
+    for seeder in current_app.extensions.get(SEEDERS, ()):
+        summary += f"; {seeder()}"
+    return summary

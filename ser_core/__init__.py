@@ -31,5 +31,7 @@ def init_app(app: Flask) -> None:
     app.config["SER_ATTACHMENT_TYPES"] = types
 
     import ser_core.models  # noqa: F401
-    from ser_core import views
+    from edlink.demo import add_demo_seeder
+    from ser_core import demo, views
     views.init_app(app)
+    add_demo_seeder(app, demo.seed)

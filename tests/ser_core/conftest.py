@@ -53,9 +53,11 @@ def seed_world():
 
 @pytest.fixture
 def ser(app):
-    """The demo state and the SER world, made at NOW (the clock stays pinned there)."""
-    from edlink.demo import seed
+    """The demo state (without SER's own demo students) and the SER world above, made at NOW
+    (the clock stays pinned there)."""
+    from edlink.demo import SEEDERS, seed
     clock.set_now(NOW)
+    app.extensions[SEEDERS] = []
     seed()
     db.session.commit()
     seed_world()
