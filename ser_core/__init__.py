@@ -7,6 +7,8 @@ DEFAULTS = {
     "SER_ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,  # one attachment at most (10 MB)
     "SER_ATTACHMENT_TYPES": ["pdf", "doc", "docx", "xls", "xlsx", "txt", "rtf", "odt", "png", "jpg", "jpeg", "tif",
                              "tiff"],  # file name extensions accepted
+    "SER_IEP_TIMELINE_DAYS": 30,  # calendar days from eligibility determination to the initial IEP meeting
+    "SER_EVALUATION_TIMELINE_DAYS": 60,  # business days from parental consent to evaluation completion
 }
 
 
@@ -31,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.config["SER_ATTACHMENT_TYPES"] = types
 
     import ser_core.models  # noqa: F401
+    import ser_core.models_iep  # noqa: F401
     from edlink.demo import add_demo_seeder
     from ser_core import demo, views
     views.init_app(app)
