@@ -20,7 +20,7 @@ def _guardian_page(student, status=200, error=None, values=None, editing=None):
         view = guardian_view(editing) if editing else {}
         shown = {name: view.get(name, "") for name in people.FIELDS}
     return student_page("ser/guardians.html", student, "ser.guardians", status, guardians=people.guardians(student),
-                        options={k: [(c, c) for c in v] for k, v in people.CHOICES.items()}, fv=shown,
+                        choice_options={k: [(c, c) for c in v] for k, v in people.CHOICES.items()}, fv=shown,
                         editing=editing, error=error, errors=error.fields if error else {})
 
 

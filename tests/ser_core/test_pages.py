@@ -42,11 +42,20 @@ def test_profile_shows_read_only_demographics_and_options_open_after_the_guardia
     assert "Demographic information cannot be edited in SER. Any corrections needed should be made in eScholar." in page
     assert re.search(r'<span class="nav-link disabled"[^>]*>Evaluations</span>', page)
     assert "The remaining links become accessible after the parent/guardian info is saved." in page
+    empty = _text(client.get(f"/ser/students/{AVERY}/guardians"))
+    assert "No parent/guardian information is saved yet." in empty and "Title and Suffix are optional." in empty
+    refused = client.post(f"/ser/students/{AVERY}/guardians", data={"csrf_token": client.csrf_token()})
+    assert refused.status_code == 422 and "First Name is required." in _text(refused)
     resp = client.post(f"/ser/students/{AVERY}/guardians", data={
         "csrf_token": client.csrf_token(), "first_name": "Morgan", "last_name": "Pinewood", "relationship": "Mother"})
     assert resp.status_code == 302
     page = _text(client.get(f"/ser/students/{AVERY}"))
     assert f'href="/ser/students/{AVERY}/evaluations">Evaluations</a>' in page
+    listed = _text(client.get(f"/ser/students/{AVERY}/guardians"))
+    assert "Morgan Pinewood" in listed and "Mother" in listed
+    guardian_id = re.search(r"guardians\?edit=(\d+)", listed).group(1)
+    editing = _text(client.get(f"/ser/students/{AVERY}/guardians?edit={guardian_id}"))
+    assert 'value="Morgan"' in editing and "Delete" in editing
     assert "Modify State ID/PII data" not in page  # for Secure ID Managers only
     saved = client.post(f"/ser/students/{AVERY}", data={"csrf_token": client.csrf_token(), "phone": "bad!"})
     assert saved.status_code == 422 and "Phone is a telephone number" in _text(saved)
