@@ -37,10 +37,11 @@ def retention() -> _dt.timedelta:
     return _dt.timedelta(days=int(current_app.config["REPORT_RETENTION_DAYS"]))
 
 
-def queue(user: User, kind: registry.ReportKind, params: dict, fmt: str, total: int) -> ReportRun:
+def queue(user: User, kind: registry.ReportKind, params: dict, fmt: str, total: int, scope: str) -> ReportRun:
     now = clock.now()
     run = ReportRun(requester_id=user.id, kind=kind.code, title=kind.title, params=params, format=fmt,
-                    status="queued", progress=0, total=total, created_at=now, expires_at=now + retention())
+                    status="queued", progress=0, total=total, scope=scope[:300], created_at=now,
+                    expires_at=now + retention())
     db.session.add(run)
     db.session.flush()
     from audit.reports import worker

@@ -1,10 +1,11 @@
 """Running a report: check the format, the parameters and the scope, then answer it directly
 (JSON, streamed CSV) or queue it as a background run for My Reports (audit.reports.myreports).
 
-Background: Excel, PDF and Word always; JSON and the page's table beyond
-``EDLINK_REPORT_BACKGROUND_ROWS`` rows; anything when the caller asks (``background=1``). CSV
-over the API streams at any size. Every run is a ``report.generated`` event: a direct one in the
-request's transaction, a background one in the transaction that stores its file.
+Background: Excel, PDF and Word always; JSON beyond ``EDLINK_REPORT_BACKGROUND_ROWS`` rows, and
+any download from the pages beyond it; anything when the caller asks (``background=1``). CSV over
+the API streams at any size; the Reports page's table shows any size a page at a time. Every run
+is a ``report.generated`` event: a direct one in the request's transaction, a background one in
+the transaction that stores its file.
 """
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def start(user: User, code: str, args: Mapping[str, str], fmt: str | None = None
     big = prepared.count > threshold()
     if background or fmt in BACKGROUND_FORMATS or (big and (fmt != "csv" or for_page)):
         close(prepared.rows)
-        return myreports.queue(user, kind, params, fmt, prepared.count)
+        return myreports.queue(user, kind, params, fmt, prepared.count, prepared.scope)
     record_generated(user, kind, params, fmt, prepared.count)
     meta = Meta(kind.title, prepared.scope, clock.now(), user.username, filters_of(params), prepared.count)
     if fmt == "json":
@@ -82,14 +83,14 @@ def start(user: User, code: str, args: Mapping[str, str], fmt: str | None = None
 
 
 def page(user: User, code: str, args: Mapping[str, str], page_no: int, per_page: int) -> tuple[Any, list[tuple], Meta]:
-    """One page of a report for the Reports page's table: (kind, rows, meta). A report beyond the
-    threshold is not shown here (start() queues it instead)."""
+    """One page of a report for the Reports page's table: (kind, rows, meta), recorded as a run."""
     from itertools import islice
     kind = registry.get(code)
     params = kind.parse(args)
     prepared = kind.prepare(user, params)
     rows = list(islice(prepared.rows, (page_no - 1) * per_page, page_no * per_page))
     close(prepared.rows)
+    record_generated(user, kind, params, "page", prepared.count)
     meta = Meta(kind.title, prepared.scope, clock.now(), user.username, filters_of(params), prepared.count)
     return kind, rows, meta
 

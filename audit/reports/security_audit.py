@@ -119,11 +119,14 @@ def _rows(q):
     result = db.session.execute(q.order_by(None).order_by(
         Org.code, func.coalesce(StaffRecord.last_name, ""), func.coalesce(StaffRecord.first_name, ""),
         "role_name", "id").execution_options(yield_per=2000))
-    for (code, number, school, role, last, first, login, staff_type, active, username, role_code,
-         grant_id) in result:
-        yield (code, number or "", school, role, last or "", first or "",
-               clock.as_utc(login).date() if login is not None else None, staff_type or "",
-               "Active" if active else "Inactive", "" if active else REMOVE, username, role_code, grant_id)
+    try:
+        for (code, number, school, role, last, first, login, staff_type, active, username, role_code,
+             grant_id) in result:
+            yield (code, number or "", school, role, last or "", first or "",
+                   clock.as_utc(login).date() if login is not None else None, staff_type or "",
+                   "Active" if active else "Inactive", "" if active else REMOVE, username, role_code, grant_id)
+    finally:  # read to the end or not (a page of it, a closed download), the cursor is let go
+        result.close()
 
 
 def prepare(user: User, params: dict) -> Prepared:

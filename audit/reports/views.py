@@ -11,7 +11,7 @@ from audit.reports import myreports, registry
 from audit.reports.formats import text
 from audit.reports.run import Direct, page, start, threshold
 from audit.reports.scope import may_report
-from edlink.errors import DomainError
+from edlink.errors import DomainError, Forbidden
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="../templates")
 DOWNLOADS = (("csv", "CSV"), ("xlsx", "Excel"), ("pdf", "PDF"), ("docx", "Word"), ("json", "JSON"))
@@ -21,6 +21,11 @@ def _me():
     return current_user._get_current_object()
 
 
+def _may_report() -> None:
+    if not may_report(_me()):
+        raise Forbidden("forbidden", "Reports are for security coordinators, auditors and state administrators.")
+
+
 def _params(kind) -> dict[str, str]:
     return {f.name: request.values.get(f.name, "").strip() for f in kind.fields}
 
@@ -28,6 +33,7 @@ def _params(kind) -> dict[str, str]:
 @bp.route("/")
 @login_required
 def index():
+    _may_report()
     return render_template("reports/index.html", kinds=registry.kinds(), values={}, errors={})
 
 
@@ -35,6 +41,7 @@ def index():
 @login_required
 def show(code: str):
     """One report's form and, once asked (``run=1``), its rows a page at a time."""
+    _may_report()
     kind = registry.get(code)
     values = _params(kind)
     if not request.args.get("run"):
@@ -60,7 +67,7 @@ def run(code: str):
     kind = registry.get(code)
     fmt = request.form.get("format", "csv")
     try:
-        outcome = start(_me(), code, request.form, fmt)
+        outcome = start(_me(), code, request.form, fmt, for_page=True)
     except DomainError as exc:
         if exc.status == 403:
             raise
@@ -74,7 +81,7 @@ def run(code: str):
         return Response(body, mimetype=outcome.mimetype,
                         headers={"Content-Disposition": f'attachment; filename="{outcome.filename}"',
                                  "Cache-Control": "no-store"})
-    flash(f"{kind.title} ({fmt.upper()}, {outcome.total} rows) is being prepared: it will be ready "
+    flash(f"{kind.title} ({dict(DOWNLOADS).get(fmt, fmt)}, {outcome.total} rows) is being prepared: it will be ready "
           "for download here.", "success")
     return redirect(url_for("reports.mine", highlight=outcome.id))
 
@@ -84,7 +91,7 @@ def run(code: str):
 def mine():
     everyone = request.args.get("all") == "1" and myreports.is_state_admin(_me())
     runs = myreports.visible_runs(_me(), everyone)
-    return render_template("reports/mine.html", runs=runs, everyone=everyone,
+    return render_template("reports/mine.html", runs=runs, labels=dict(DOWNLOADS), everyone=everyone,
                            may_see_all=myreports.is_state_admin(_me()),
                            highlight=request.args.get("highlight", type=int),
                            retention=current_app.config["REPORT_RETENTION_DAYS"])

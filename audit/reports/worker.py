@@ -30,6 +30,7 @@ class Worker:
         self.thread: threading.Thread | None = None
         self.pid = 0
         self.stopping = False
+        self.passed = threading.Event()  # set after each pass over the queue (tests wait on it)
 
     def ensure(self) -> None:
         if self.thread is not None and self.thread.is_alive() and self.pid == os.getpid():
@@ -64,6 +65,7 @@ class Worker:
                         db.session.remove()
             except Exception:  # a database that went away: try again at the next poll
                 log.exception("report worker")
+            self.passed.set()
             self.wakeup.wait(poll)
 
 
