@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     import ser_core.models  # noqa: F401
     import ser_core.models_iep  # noqa: F401
     from edlink.demo import add_demo_seeder
-    from ser_core import demo, views
+    from ser_core import demo, demo_ieps, views
     views.init_app(app)
     add_demo_seeder(app, demo.seed)
+    add_demo_seeder(app, demo_ieps.seed)
