@@ -9,6 +9,10 @@ DEFAULTS = {
                              "tiff"],  # file name extensions accepted
     "SER_IEP_TIMELINE_DAYS": 30,  # calendar days from eligibility determination to the initial IEP meeting
     "SER_EVALUATION_TIMELINE_DAYS": 60,  # business days from parental consent to evaluation completion
+    # SIS exit codes per exit kind the SER/SIS Exit Cross Check compares (set them to your SIS's codes)
+    "SER_SIS_EXIT_CODES": {"HS Diploma (Regular Assessment)": ["01"],
+                           "Moved Out of State/Known to be Continuing": ["09"],
+                           "Certificate of Achievement/LHSD": ["04"], "Death": ["16"]},
 }
 
 
@@ -39,3 +43,5 @@ def init_app(app: Flask) -> None:
     views.init_app(app)
     add_demo_seeder(app, demo.seed)
     add_demo_seeder(app, demo_ieps.seed)
+    from ser_core import reports
+    reports.init_app(app)

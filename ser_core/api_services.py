@@ -139,3 +139,27 @@ def post_pst(state_id: str, kind: str):
         raise Invalid("invalid_body", "Send the survey as a JSON object.")
     student = load(state_id, WRITE, me())
     return survey_view(pst.record(student, kind, body, me())), 201
+
+
+@blp.route("/sis-exits", methods=["POST"])
+@login_required
+def post_sis_exits():
+    """Load SIS exit records (CSV body ``state_id,lea_code,exit_code,exit_date``), all or nothing;
+    rows only for LEAs where you hold eser.student.write."""
+    from ser_core.reports.crosscheck import import_sis_exits, require_import
+    require_import(me())
+    return import_sis_exits(request.get_data(), user=me()).as_dict()
+
+
+@blp.route("/reports/<code>", methods=["GET"])
+@login_required
+def get_report(code: str):
+    """Run a SER report (``ser-...``; the same as /api/v1/reports/{code}): ``format`` json, csv or
+    xlsx; Excel and ``background=1`` runs go to My Reports."""
+    from audit.reports.api import answer
+    from audit.reports.run import start
+    from edlink.errors import NotFound
+    if not code.startswith("ser-"):
+        raise NotFound("unknown_report", f"There is no SER report called {code!r}.")
+    background = request.args.get("background", "").strip().lower() in ("1", "true", "yes")
+    return answer(start(me(), code, request.args, request.args.get("format"), background=background))
