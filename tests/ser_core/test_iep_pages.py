@@ -82,3 +82,26 @@ def test_service_activity_pst_and_bulk_pages(ser, client):
         "old_provider_staff_id": "1000000015", "new_provider_staff_id": "1000000019", "select_all": "1",
         "end_date": (TODAY - 1 * D).isoformat()}).get_data(as_text=True)
     assert "2 records updated successfully." in done
+
+
+def test_ser_reports_tab(ser, client):
+    import io
+    login(client, "serwriter")
+    page = client.get("/ser/reports").get_data(as_text=True)
+    assert "SER Eval Summary" in page and "SER/SIS Exit Cross Check" in page and "Load SIS exit records" in page
+    csv = _post(client, "/ser/reports/ser-pst-missing/run", {"format": "csv"})
+    assert csv.status_code == 200 and csv.get_data(as_text=True).startswith("LEA Code,School,State ID")
+    bad = _post(client, "/ser/reports/ser-rosters/run", {"format": "csv", "period": "someday"})
+    assert bad.status_code == 302
+    assert "period must be a month" in client.get("/ser/reports").get_data(as_text=True)
+    queued = _post(client, "/ser/reports/ser-rosters/run", {"format": "xlsx"})
+    assert queued.status_code == 302 and "/reports/mine" in queued.headers["Location"]
+    loaded = client.post("/ser/reports/sis-exits", data={
+        "csrf_token": client.csrf_token(),
+        "file": (io.BytesIO(f"state_id,lea_code,exit_code,exit_date\n{AVERY},101,01,2026-05-28\n".encode()),
+                 "exits.csv")}, content_type="multipart/form-data")
+    assert loaded.status_code == 302
+    assert "SIS exits loaded: 1 new, 0 updated, 0 unchanged." in client.get("/ser/reports").get_data(as_text=True)
+    client.post("/logout")
+    login(client, "coordinator")
+    assert client.get("/ser/reports").status_code == 403
