@@ -121,7 +121,14 @@ def profile(state_id: str):
 
 def init_app(app: Flask) -> None:
     from edlink.views.context import add_nav
-    from ser_core import views_evaluations, views_ieps, views_jurisdiction, views_records, views_reports, views_services  # noqa: F401  (their routes)  # noqa: F401
+    from ser_core import (  # noqa: F401  (the modules that add their routes to bp)
+        views_evaluations,
+        views_ieps,
+        views_jurisdiction,
+        views_records,
+        views_reports,
+        views_services,
+    )
     app.register_blueprint(bp)
     add_nav(app, "ser.search", "SER", lambda: bool(gate.orgs_with(READ)), order=30)
     add_nav(app, "ser.bulk_update", "Tools", lambda: bool(gate.orgs_with(WRITE)), order=31)
