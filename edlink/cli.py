@@ -304,15 +304,15 @@ def jobs_list():
 @with_appcontext
 def seed_demo():
     """Load the fictional demo state (idempotent; refused in production)."""
-    from edlink.demo import DEMO_LOGINS, seed
+    from edlink.demo import DEMO_LOGINS, SER_DEMO_LOGINS, seed
     if current_app.config["PRODUCTION"]:
         raise click.ClickException("seed-demo is refused under a production configuration")
     try:
-        summary = seed()
+        summary = seed(full=True)
         db.session.commit()
     except DomainError as exc:
         raise _fail(exc) from exc
     click.echo(summary)
     click.echo("Demo logins (username / password — who):")
-    for username, password, who in DEMO_LOGINS:
+    for username, password, who in DEMO_LOGINS + SER_DEMO_LOGINS:
         click.echo(f"  {username:<14} {password:<20} {who}")

@@ -44,6 +44,10 @@ STAFF = [
     ("1000000012", "20000012", "Demo", "Harbor Coordinator", "102", "", "Administrator", "active", ""),
     ("1000000013", "20000013", "Demo", "Oakmoor Teacher", "103", "103001", "Teacher", "active", ""),
     ("1000000014", "20000014", "Demo", "Oakmoor Counselor", "103", "103001", "Counselor", "pending_hr", ""),
+]
+
+# the SER personas' staff records (seeded with the full demo: `edlink seed-demo`)
+SER_STAFF = [
     ("1000000015", "20000015", "Demo", "SER Reader", "101", "", "Special Education Teacher", "active", "serreader"),
     ("1000000016", "20000016", "Demo", "SER Writer", "101", "", "Special Education Coordinator", "active", "serwriter"),
     ("1000000017", "20000017", "Demo", "Secure ID Manager", "101", "", "Data Manager", "active", "secureid"),
@@ -65,6 +69,9 @@ PERSONAS = [
     ("datamanager", "data manager, Pinecrest Parish (101)", True, [("edlink.data_manager", "101")]),
     ("stateadmin", "state administrator", True, [("edlink.state_admin", "DS")]),
     ("auditor", "state auditor", True, [("edlink.auditor", "DS")]),
+]
+
+SER_PERSONAS = [
     ("serreader", "SER Data Reader, Pinecrest Parish (101)", True, [("eser.reader", "101")]),
     ("serwriter", "SER Data Writer, Pinecrest Parish (101)", True, [("eser.writer", "101")]),
     ("secureid", "SER Secure ID Manager, Pinecrest Parish (101)", True, [("eser.secure_id", "101")]),
@@ -78,6 +85,7 @@ PERSONAS = [
 SIGNED = ("iepwriter", "iepsubmitter")
 
 DEMO_LOGINS = [(username, DEMO_PASSWORD, who) for username, who, _, _ in PERSONAS]
+SER_DEMO_LOGINS = [(username, DEMO_PASSWORD, who) for username, who, _, _ in SER_PERSONAS]
 
 
 SEEDERS = "edlink.demo.seeders"
@@ -89,10 +97,10 @@ def add_demo_seeder(app: Flask, seeder) -> None:
     app.extensions.setdefault(SEEDERS, []).append(seeder)
 
 
-def staff_csv() -> str:
+def staff_csv(rows: list | None = None) -> str:
     head = "staff_id,employee_number,first_name,last_name,email,lea_code,site_codes,staff_type,status,username\n"
     lines = [f"{sid},{emp},{first},{last},{(user or sid) + '@demo.example'},{lea},{sites},{kind},{status},{user}"
-             for sid, emp, first, last, lea, sites, kind, status, user in STAFF]
+             for sid, emp, first, last, lea, sites, kind, status, user in (STAFF if rows is None else rows)]
     return head + "\n".join(lines) + "\n"
 
 
@@ -102,23 +110,26 @@ STATEMENT = ("2026-1", "Confidentiality of student records",
              "I understand that my use of these systems is recorded and reviewed.")
 
 
-def seed() -> str:
+def seed(full: bool = False) -> str:
+    """The demo state. ``full`` (``edlink seed-demo``) adds the SER personas and what packages
+    add with :func:`add_demo_seeder` (SER's registry and students); tests build on the core."""
     from roles.grants import create_grant
     from roles.models import Grant
     from workflows import attestations
 
+    staff_rows = STAFF + (SER_STAFF if full else [])
     orgs = import_orgs(ORGS_CSV, actor="system:demo")
-    staff = import_staff(staff_csv(), Actor("system:demo", "demo"))
+    staff = import_staff(staff_csv(staff_rows), Actor("system:demo", "demo"))
     made_users = made_links = made_grants = 0
-    for username, _who, linked, grants in PERSONAS:
+    for username, _who, linked, grants in PERSONAS + (SER_PERSONAS if full else []):
         user = find_local_user(username)
         if user is None:
-            record = next(s for s in STAFF if s[8] == username)
+            record = next(s for s in staff_rows if s[8] == username)
             user = create_local_user(username, DEMO_PASSWORD, email=f"{username}@demo.example",
                                      name=f"{record[2]} {record[3]}", actor="system:demo")
             made_users += 1
         if linked and user.active_link is None:
-            link_account(user, next(s[0] for s in STAFF if s[8] == username))
+            link_account(user, next(s[0] for s in staff_rows if s[8] == username))
             made_links += 1
         for role, org_code in grants:
             org = get_org(org_code)
@@ -136,6 +147,6 @@ def seed() -> str:
             attestations.sign(user, attestations.current_statement().version)
     summary = (f"demo state: orgs {orgs.summary()}, staff {staff.summary()}, "
                f"users created {made_users}, links made {made_links}, grants made {made_grants}")
-    for seeder in current_app.extensions.get(SEEDERS, ()):
+    for seeder in current_app.extensions.get(SEEDERS, ()) if full else ():
         summary += f"; {seeder()}"
     return summary

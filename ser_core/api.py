@@ -16,16 +16,6 @@ from ser_core.search import Criteria, search
 blp = Blueprint("ser_api", __name__, url_prefix="/api/v1/ser", description="SER: special-education students")
 
 
-class SerNewStudentIn(Schema):
-    state_id = fields.String(required=True, metadata={"description": "the student's State ID (10 digits)"})
-    lea_code = fields.String(load_default=None, metadata={"description": "only for writers at several LEAs"})
-    primary_language = fields.String()
-    address = fields.String()
-    city = fields.String()
-    zip_code = fields.String()
-    phone = fields.String()
-
-
 class SerProfileIn(Schema):
     class Meta:
         unknown = "include"  # demographic fields are refused by the service with its own message
@@ -34,6 +24,13 @@ class SerProfileIn(Schema):
     city = fields.String()
     zip_code = fields.String()
     phone = fields.String()
+
+
+class SerNewStudentIn(SerProfileIn):
+    class Meta:
+        unknown = "raise"
+    state_id = fields.String(required=True, metadata={"description": "the student's State ID (10 digits)"})
+    lea_code = fields.String(load_default=None, metadata={"description": "only for writers at several LEAs"})
 
 
 class SerClaimIn(Schema):

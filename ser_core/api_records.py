@@ -2,7 +2,7 @@
 evaluations (with exceptionalities) and Close Jurisdiction."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -116,9 +116,7 @@ def get_attachment(state_id: str, attachment_id: int):
     """The file itself (audited as ser.attachment.viewed)."""
     student = load(state_id, READ, me())
     found = files.get_attachment(student, attachment_id)
-    files.viewed(student, found, me())
-    return Response(found.data, mimetype=found.content_type, headers={
-        "Content-Disposition": f"attachment; filename=\"{found.filename}\"", "X-Content-Type-Options": "nosniff"})
+    return files.download(student, found, me())
 
 
 @blp.route("/<state_id>/attachments/<int:attachment_id>", methods=["PUT"])

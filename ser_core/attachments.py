@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from flask import current_app
+from flask import Response, current_app
 
 from edlink import clock
 from edlink.errors import Invalid, NotFound
@@ -104,5 +104,8 @@ def delete_attachment(student: SerStudent, found: Attachment, user: User) -> Non
     event("ser.attachment.deleted", user, student, details)
 
 
-def viewed(student: SerStudent, found: Attachment, user: User) -> None:
+def download(student: SerStudent, found: Attachment, user: User) -> Response:
+    """The file as it was uploaded, for the page and the API alike; each view is audited."""
     event("ser.attachment.viewed", user, student, {"attachment_id": found.id, "filename": found.filename})
+    return Response(found.data, mimetype=found.content_type, headers={
+        "Content-Disposition": f"attachment; filename=\"{found.filename}\"", "X-Content-Type-Options": "nosniff"})

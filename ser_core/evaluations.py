@@ -106,6 +106,17 @@ def _latest_result(student: SerStudent, other_than: Evaluation | None = None) ->
     return None
 
 
+def _follows(student: SerStudent, found: Evaluation, on: _dt.date, field: str, none_message: str) -> Evaluation:
+    """The latest evaluation a re-evaluation or waiver dated ``on`` follows (``on`` must be after it)."""
+    previous = _latest_result(student, found)
+    if previous is None:
+        _refuse("no_earlier_evaluation", none_message, field)
+    if on <= previous.evaluation_date:
+        _refuse("not_after_latest", f"The {LABELS[field]} must be after the latest evaluation date "
+                f"({previous.evaluation_date:%m/%d/%Y}).", field)
+    return previous
+
+
 def _initial(found: Evaluation, values: dict, creating: bool) -> None:
     if creating and any(values.get(name) for name in REST):
         _refuse("first_step_required", FIRST_STEP_MESSAGE, *[n for n in REST if values.get(n)])
@@ -144,13 +155,8 @@ def _reevaluation(student: SerStudent, found: Evaluation, values: dict) -> None:
     done = values.get("completion_date", found.completion_date)
     if not done:
         _refuse("completion_required", "Evaluation Completion Date is required.", "completion_date")
-    previous = _latest_result(student, found)
-    if previous is None:
-        _refuse("no_earlier_evaluation", "A re-evaluation follows an earlier evaluation of the student; enter the "
-                "initial evaluation first.", "reevaluation_reason")
-    if done <= previous.evaluation_date:
-        _refuse("not_after_latest", f"The Evaluation Completion Date must be after the latest evaluation date "
-                f"({previous.evaluation_date:%m/%d/%Y}).", "completion_date")
+    _follows(student, found, done, "completion_date", "A re-evaluation follows an earlier evaluation of the "
+             "student; enter the initial evaluation first.")
     found.reevaluation_reason, found.completion_date, found.evaluation_date = reason, done, done
     for name in ("permission_request_date", "decision_date", "coordinator_staff_id"):
         if name in values:
@@ -164,13 +170,8 @@ def _waiver(student: SerStudent, found: Evaluation, values: dict, creating: bool
     signed = values.get("parent_signature_date", found.parent_signature_date)
     if not signed:
         _refuse("signature_date_required", "Parent Signature Date is required.", "parent_signature_date")
-    previous = _latest_result(student, found)
-    if previous is None:
-        _refuse("no_earlier_evaluation", "A triennial waiver carries an earlier evaluation forward; the student has "
-                "none.", "parent_signature_date")
-    if signed <= previous.evaluation_date:
-        _refuse("not_after_latest", f"The Parent Signature Date must be after the latest evaluation date "
-                f"({previous.evaluation_date:%m/%d/%Y}).", "parent_signature_date")
+    previous = _follows(student, found, signed, "parent_signature_date", "A triennial waiver carries an earlier "
+                        "evaluation forward; the student has none.")
     found.parent_signature_date = found.evaluation_date = signed
     return previous if creating else None
 

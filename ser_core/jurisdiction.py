@@ -83,6 +83,8 @@ def claim(student: SerStudent, school_code: str, begin_date: _dt.date | None, lo
     gate.require(WRITE, site, user)
     local_id = check_local_id(local_id)
     begin_date = _begin(begin_date)
+    # one claim at a time per student: the second waits here and then sees the first's record
+    db.session.execute(db.select(SerStudent.id).where(SerStudent.id == student.id).with_for_update())
     last = latest(student)
     now_open = last if last is not None and last.end_date is None else None
     if last is not None and begin_date <= last.begin_date:
@@ -108,6 +110,7 @@ def claim(student: SerStudent, school_code: str, begin_date: _dt.date | None, lo
         now_open.end_date = begin_date - ONE_DAY
         now_open.end_reason = "transferred" if transfer else "claimed"
         previous = now_open
+        db.session.flush()  # the open record ends before the new one opens (one open per student)
     record = Jurisdiction(student_id=student.id, lea_id=lea.id, site_id=site.id,
                           kind="transfer" if transfer else "claim", begin_date=begin_date,
                           local_id=local_id, created_by_id=user.id)

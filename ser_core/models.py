@@ -97,7 +97,12 @@ class Jurisdiction(db.Model):
     until a jurisdiction is closed."""
 
     __tablename__ = "ser_jurisdiction"
-    __table_args__ = (Index("ix_ser_jurisdiction_student", "student_id", "begin_date"),)
+    __table_args__ = (
+        Index("ix_ser_jurisdiction_student", "student_id", "begin_date"),
+        # one open jurisdiction per student, whatever two writers do at the same moment
+        Index("uq_ser_jurisdiction_open", "student_id", unique=True,
+              sqlite_where=db.text("end_date IS NULL"), postgresql_where=db.text("end_date IS NULL")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("ser_student.id"))
     lea_id: Mapped[int] = mapped_column(ForeignKey("org.id"))

@@ -98,6 +98,10 @@ def update_profile(student: SerStudent, values: dict, user: User) -> dict:
     if demographics:
         raise Invalid("read_only", "Demographic information cannot be edited in SER. Any corrections needed "
                       "should be made in eScholar.", fields={name: ["read-only"] for name in demographics})
+    unknown = sorted(set(values) - set(PROFILE_FIELDS))
+    if unknown:
+        raise Invalid("unknown_field", f"The profile has no field {', '.join(unknown)}.",
+                      fields={name: ["unknown field"] for name in unknown})
     changed = {}
     for name, value in _profile_values(values).items():
         if getattr(student, name) != value:

@@ -1,7 +1,7 @@
 """Parent/Guardian, View Attachments and Modify State ID/PII data pages."""
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import login_required
 
 from edlink.errors import DomainError
@@ -95,9 +95,7 @@ def attachment_file(state_id: str, attachment_id: int):
     """View one attachment (downloaded as it was uploaded; each view is audited)."""
     student = load(state_id, READ, me())
     found = files.get_attachment(student, attachment_id)
-    files.viewed(student, found, me())
-    return Response(found.data, mimetype=found.content_type, headers={
-        "Content-Disposition": f"attachment; filename=\"{found.filename}\"", "X-Content-Type-Options": "nosniff"})
+    return files.download(student, found, me())
 
 
 @bp.route("/students/<state_id>/secure-id", methods=["GET", "POST"])

@@ -179,7 +179,8 @@ def test_orgs_import_bad_file(app, tmp_path, content, reason):
 def test_seed_demo_is_idempotent(app):
     first = run(app, "seed-demo")
     assert first.exit_code == 0, first.output
-    assert "users created 11" in first.stdout
+    assert "users created 11" in first.stdout and "SER: registry" in first.stdout and "students added 6" in first.stdout
+    assert "serwriter" in first.stdout
     assert "newstaff" in first.stdout and "demo-pass-2026" in first.stdout
     counts = {m.__name__: count(m) for m in (Org, StaffRecord, User, Link, Grant)}
     assert counts["User"] == 11 and counts["Link"] == 10 and counts["Org"] >= 6

@@ -58,9 +58,18 @@ def ser(app):
     from edlink.demo import SEEDERS, seed
     clock.set_now(NOW)
     app.extensions[SEEDERS] = []
-    seed()
+    seed(full=True)
     db.session.commit()
     seed_world()
+    return app
+
+
+@pytest.fixture
+def demo(app):
+    """Here the full demo of `edlink seed-demo`: with the SER personas, registry and students."""
+    from edlink.demo import seed
+    seed(full=True)
+    db.session.commit()
     return app
 
 

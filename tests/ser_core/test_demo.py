@@ -38,9 +38,18 @@ def test_demo_students_for_the_ser_personas(demo, client):
     assert client.get("/api/v1/ser/students/1000100001/secure-id").status_code == 200
 
 
+def test_the_ser_demo_logins_sign_in(demo):
+    from edlink.demo import SER_DEMO_LOGINS
+    assert [u for u, _, _ in SER_DEMO_LOGINS] == ["serreader", "serwriter", "secureid", "harborwriter"]
+    for username, password, _ in SER_DEMO_LOGINS:
+        client = demo.test_client()
+        login(client, username, password)
+        assert client.get("/ser/students").status_code == 200
+
+
 def test_seeding_twice_changes_nothing(demo):
     before = db.session.execute(db.select(db.func.count()).select_from(RegistryStudent)).scalar_one()
-    assert "students added 0" in seed()
+    assert "students added 0" in seed(full=True)
     db.session.commit()
     assert db.session.execute(db.select(db.func.count()).select_from(RegistryStudent)).scalar_one() == before == 8
     assert find_student("1000100004").lea.code == "102"

@@ -178,3 +178,10 @@ def test_claims_never_leave_a_gap_or_an_overlap(ser, steps):
         assert (student.lea_id, student.site_id, student.jurisdiction_open) == (rows[-1].lea_id, rows[-1].site_id, True)
     finally:
         db.session.rollback()
+
+
+def test_unknown_profile_fields_are_refused(ser, client):
+    login(client, "serwriter")
+    resp = client.patch(f"/api/v1/ser/students/{AVERY}", json={"shoe_size": "9"})
+    assert resp.status_code == 422
+    assert resp.get_json()["error"]["message"] == "The profile has no field shoe_size."

@@ -122,3 +122,14 @@ def test_nav_shows_ser_only_to_ser_users(ser, client):
     client.post("/logout")
     login(client, "teacher")
     assert 'href="/ser/students">SER</a>' not in _text(client.get("/"))
+
+
+def test_the_ser_paths_are_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in ("/api/v1/ser/students", "/api/v1/ser/students/{state_id}",
+                 "/api/v1/ser/students/{state_id}/jurisdiction", "/api/v1/ser/registry/{state_id}",
+                 "/api/v1/ser/students/{state_id}/secure-id", "/api/v1/ser/students/{state_id}/guardians",
+                 "/api/v1/ser/students/{state_id}/attachments", "/api/v1/ser/students/{state_id}/evaluations",
+                 "/api/v1/ser/students/{state_id}/close-jurisdiction"):
+        assert path in paths, path
+    assert set(paths["/api/v1/ser/students/{state_id}/jurisdiction"]) >= {"get", "post"}

@@ -153,6 +153,7 @@ def upgrade():
     )
     with op.batch_alter_table('ser_jurisdiction', schema=None) as batch_op:
         batch_op.create_index('ix_ser_jurisdiction_student', ['student_id', 'begin_date'], unique=False)
+        batch_op.create_index('uq_ser_jurisdiction_open', ['student_id'], unique=True, sqlite_where=sa.text('end_date IS NULL'), postgresql_where=sa.text('end_date IS NULL'))
 
     op.create_table('ser_service',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -200,6 +201,7 @@ def downgrade():
 
     op.drop_table('ser_service')
     with op.batch_alter_table('ser_jurisdiction', schema=None) as batch_op:
+        batch_op.drop_index('uq_ser_jurisdiction_open', sqlite_where=sa.text('end_date IS NULL'), postgresql_where=sa.text('end_date IS NULL'))
         batch_op.drop_index('ix_ser_jurisdiction_student')
 
     op.drop_table('ser_jurisdiction')
