@@ -97,7 +97,7 @@ def prepare_who(user: User, params: dict) -> Prepared:
     roles = {code for code, p in perms.items() if params["permission"] in p}
     covering = tree.covering(target)
     grants = _candidates(at, roles, set(covering))
-    status = history.grant_status_at([g.id for g in grants], at)
+    status = history.grant_status_at(grants, at)
     people = history.people_at({g.user_id for g in grants}, at)
     catalog = load()
     rows = []
@@ -146,7 +146,7 @@ def prepare_what(user: User, params: dict) -> Prepared:
     grants = [g for g in db.session.execute(select(Grant).where(
         Grant.user_id == person.id, Grant.starts_at <= at, Grant.org_id.in_(sorted(allowed))).order_by(Grant.id))
         .scalars()]
-    status = history.grant_status_at([g.id for g in grants], at)
+    status = history.grant_status_at(grants, at)
     _record, blocked = history.people_at({person.id}, at)[person.id]
     perms = history.role_perms_at(at)
     tree = history.tree_at(at)

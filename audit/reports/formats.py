@@ -24,6 +24,7 @@ MIMETYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
              "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 FORMATS = tuple(MIMETYPES)
 CHUNK = 500
+_FORMULA_START = frozenset("=+-@\t\r")
 
 Progress = Callable[[int], None]
 
@@ -91,6 +92,14 @@ def write_json(meta: Meta, kind, rows, progress: Progress = _noop) -> bytes:
     return json.dumps(json_document(meta, kind.columns, listed), ensure_ascii=False).encode("utf-8")
 
 
+def csv_cell(value: Any) -> str:
+    """A cell as CSV text; text that a spreadsheet would run as a formula is kept inert (as
+    audit.export._cell does), in one call per cell since a statewide report has millions."""
+    if value.__class__ is str:
+        return "'" + value if value and value[0] in _FORMULA_START else value
+    return _cell(text(value))
+
+
 def csv_chunks(columns: tuple[str, ...], rows: Iterable[tuple], progress: Progress = _noop) -> Iterator[str]:
     """The header and rows as CSV text, a few hundred rows at a time (cells that would run as a
     spreadsheet formula kept inert)."""
@@ -99,8 +108,11 @@ def csv_chunks(columns: tuple[str, ...], rows: Iterable[tuple], progress: Progre
     writer.writerow(columns)
     width = len(columns)
     n = 0
+    formula = _FORMULA_START
     for n, row in enumerate(rows, 1):
-        writer.writerow([_cell(text(v)) for v in row[:width]])
+        # csv_cell, inline: one statewide report is millions of cells
+        writer.writerow([(("'" + v if v and v[0] in formula else v) if v.__class__ is str else csv_cell(v))
+                         for v in row[:width]])
         if n % CHUNK == 0:
             progress(n)
             yield buffer.getvalue()

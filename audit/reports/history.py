@@ -121,16 +121,24 @@ def role_perms_at(at: _dt.datetime) -> dict[str, frozenset[str]]:
     return out
 
 
-def grant_status_at(grant_ids: list[int], at: _dt.datetime) -> dict[int, str]:
-    """grant id -> its status just after ``at`` by its events (``active`` when none changed it)."""
-    status = {g: "active" for g in grant_ids}
-    keys = [str(g) for g in grant_ids]
+def grant_status_at(grants: list, at: _dt.datetime) -> dict[int, str]:
+    """grant id -> its status just after ``at`` by its events (``active`` when none changed it).
+
+    A grant that is revoked or expired now and got there at or before ``at`` (its row says when)
+    counts as such even if the trail lacks the event (data loaded from elsewhere)."""
+    status = {g.id: "active" for g in grants}
+    keys = [str(g.id) for g in grants]
     for start in range(0, len(keys), 500):
         for target_id, action in db.session.execute(select(AuditEvent.target_id, AuditEvent.action).where(
                 AuditEvent.target_type == "grant", AuditEvent.target_id.in_(keys[start:start + 500]),
                 AuditEvent.action.in_(tuple(STATUS_ACTIONS)), AuditEvent.occurred_at <= at)
                 .order_by(AuditEvent.seq)):
             status[int(target_id)] = STATUS_ACTIONS[action]
+    for g in grants:
+        if g.status in ("revoked", "expired"):
+            ended = g.revoked_at or g.status_changed_at or (g.ends_at if g.status == "expired" else None)
+            if ended is not None and ended <= at:
+                status[g.id] = g.status
     return status
 
 

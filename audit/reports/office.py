@@ -10,14 +10,11 @@
 """
 from __future__ import annotations
 
-import datetime as _dt
 import io
 from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 
-from audit.export import _cell
 from audit.reports.formats import CHUNK, Meta, Progress, _noop, text
-from edlink import clock
 
 PEEK = 200  # rows looked at to size the columns
 
@@ -39,58 +36,16 @@ def _widths(kind, head: list[tuple]) -> list[int]:
     return out
 
 
-def _excel(value):
-    if isinstance(value, _dt.datetime):
-        return clock.as_utc(value).replace(tzinfo=None)  # Excel has no time zones: UTC, said in the heading
-    if isinstance(value, _dt.date | int | float) or value is None:
-        return value
-    return _cell(str(value))
-
-
 def write_xlsx(meta: Meta, kind, rows: Iterable[tuple], progress: Progress = _noop) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Report")
+    """The rows on "Report" (header bold and frozen, filters on, widths set, dates as dates, UTC),
+    the heading on "About"; written by audit.reports.xlsx, which streams SpreadsheetML (openpyxl,
+    even write-only, took a minute for the statewide report)."""
+    from audit.reports import xlsx
     head, rows = _peek(rows)
-    width = len(kind.columns)
-    for i, w in enumerate(_widths(kind, head), 1):
-        sheet.column_dimensions[get_column_letter(i)].width = w
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for column in kind.columns:
-        cell = WriteOnlyCell(sheet, value=column)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    dated = [i for i, c in enumerate(kind.columns) if c in kind.date_columns]
-    n = 0
-    for n, row in enumerate(rows, 1):
-        values = [_excel(v) for v in row[:width]]
-        for i in dated:
-            value = values[i]
-            if value is not None and value != "":
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, _dt.datetime) else "yyyy-mm-dd"
-                values[i] = cell
-        sheet.append(values)
-        if n % CHUNK == 0:
-            progress(n)
-    progress(n)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(width)}{n + 1}"
+    body, n = xlsx.write([*meta.lines(), ("Times", "UTC")], meta.title, meta.generated_by, kind.columns,
+                         _widths(kind, head), rows, progress, CHUNK)
     meta.rows = n
-    about = book.create_sheet("About")
-    about.column_dimensions["A"].width = 16
-    about.column_dimensions["B"].width = 80
-    for label, value in meta.lines() + [("Times", "UTC")]:
-        about.append([label, _cell(value)])
-    body = io.BytesIO()
-    book.save(body)
-    return body.getvalue()
+    return body
 
 
 def write_pdf(meta: Meta, kind, rows: Iterable[tuple], progress: Progress = _noop) -> bytes:

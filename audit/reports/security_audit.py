@@ -103,7 +103,7 @@ def query(ids: set[int] | None, params: dict, roles: set[str] | None):
          .select_from(Grant).join(Org, Org.id == Grant.org_id).join(User, User.id == Grant.user_id)
          .outerjoin(Link, and_(Link.user_id == User.id, Link.ended_at.is_(None)))
          .outerjoin(StaffRecord, StaffRecord.id == Link.staff_record_id)
-         .where(Grant.status.in_(("active", "suspended", "expired"))))
+         .where(Grant.status != "revoked"))  # active, suspended, expired (a scan beats the index for 90%)
     if ids is not None:
         q = q.where(Grant.org_id.in_(sorted(ids)))
     if roles is not None:
@@ -116,25 +116,49 @@ def query(ids: set[int] | None, params: dict, roles: set[str] | None):
 
 
 def _rows(q):
-    result = db.session.execute(q.order_by(None).order_by(
+    # Core rows on the session's connection: no ORM loading per row (a statewide report has 264,000)
+    result = db.session.connection().execute(q.order_by(None).order_by(
         Org.code, func.coalesce(StaffRecord.last_name, ""), func.coalesce(StaffRecord.first_name, ""),
         "role_name", "id").execution_options(yield_per=2000))
     try:
-        for (code, number, school, role, last, first, login, staff_type, active, username, role_code,
-             grant_id) in result:
-            yield (code, number or "", school, role, last or "", first or "",
-                   clock.as_utc(login).date() if login is not None else None, staff_type or "",
-                   "Active" if active else "Inactive", "" if active else REMOVE, username, role_code, grant_id)
+        for batch in result.partitions():
+            for (code, number, school, role, last, first, login, staff_type, active, username, role_code,
+                 grant_id) in batch:
+                yield (code, number or "", school, role, last or "", first or "",
+                       login.date() if login is not None else None, staff_type or "",
+                       "Active" if active else "Inactive", "" if active else REMOVE, username, role_code, grant_id)
     finally:  # read to the end or not (a page of it, a closed download), the cursor is let go
         result.close()
+
+
+def count(ids: set[int] | None, params: dict, roles: set[str] | None) -> int:
+    """The report's row count from the grant table alone (the joins add no rows: one active link
+    per user, one staff record per link)."""
+    from roles.models import Grant
+    q = select(func.count()).select_from(Grant).where(Grant.status != "revoked")
+    if ids is not None:
+        q = q.where(Grant.org_id.in_(sorted(ids)))
+    if roles is not None:
+        q = q.where(Grant.role_code.in_(sorted(roles)))
+    active = or_(Grant.ends_at.is_(None), Grant.ends_at > clock.now())
+    if params.get("status") == "active":
+        q = q.where(active)
+    elif params.get("status") == "inactive":
+        q = q.where(~active)
+    return db.session.execute(q).scalar_one()
 
 
 def prepare(user: User, params: dict) -> Prepared:
     ids, label = report_scope(user, params.get("org"))
     roles = roles_filter(params)
+    if everything(ids):
+        ids = None  # no IN list of every org
     q = query(ids, params, roles)
-    count = db.session.execute(select(func.count()).select_from(q.order_by(None).subquery())).scalar_one()
-    return Prepared(scope=label, count=count, rows=_rows(q), org=params.get("org"))
+    return Prepared(scope=label, count=count(ids, params, roles), rows=_rows(q), org=params.get("org"))
+
+
+def everything(ids: set[int]) -> bool:
+    return len(ids) == db.session.execute(select(func.count()).select_from(Org)).scalar_one()
 
 
 KIND = ReportKind(
