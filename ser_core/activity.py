@@ -6,8 +6,6 @@ student's services are terminated with reasons that agree with the exit (ser_cor
 """
 from __future__ import annotations
 
-import datetime as _dt
-
 from edlink import clock
 from edlink.errors import Conflict, Invalid
 from edlink.extensions import db
@@ -15,6 +13,7 @@ from edlink.models import User
 from roles import gate
 from ser_core import exits
 from ser_core.access import WRITE, event, org_of, touch
+from ser_core.dates import parse_date
 from ser_core.models import SerService, SerStudent
 from ser_core.models_iep import Iep, SpedActivity
 
@@ -85,13 +84,9 @@ def close_activity(student: SerStudent, exit_date, exit_reason: str | None, user
         _refuse("exit_reason_required", "Exit Reason is required.", "exit_reason")
     if exit_reason not in exits.EXIT_REASONS:
         _refuse("invalid_exit_reason", "Choose an Exit Reason from the list.", "exit_reason")
-    if exit_date in (None, ""):
+    exit_date = parse_date(exit_date, "exit_date", "Exit Date")
+    if exit_date is None:
         _refuse("exit_date_required", "Exit Date is required.", "exit_date")
-    if not isinstance(exit_date, _dt.date):
-        try:
-            exit_date = _dt.date.fromisoformat(str(exit_date))
-        except ValueError:
-            _refuse("invalid_date", "Exit Date must be a date.", "exit_date")
     if exit_date > clock.today():
         _refuse("date_in_future", "Exit Date cannot be in the future.", "exit_date")
     if exit_date < activity.begin_date:

@@ -18,6 +18,7 @@ from roles import gate
 from ser_core import exits
 from ser_core.access import WRITE, event, org_of, touch
 from ser_core.activity import activities
+from ser_core.dates import add_years
 from ser_core.models import SerStudent
 from ser_core.models_iep import PstSurvey, SpedActivity
 
@@ -47,10 +48,7 @@ def _refuse(code: str, message: str, *names: str):
 
 
 def one_year_after(day: _dt.date) -> _dt.date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:
-        return day.replace(year=day.year + 1, day=28)
+    return add_years(day, 1)
 
 
 def work_type(answers: dict) -> str:

@@ -16,6 +16,7 @@ from edlink.models import StaffRecord, User
 from roles import gate
 from ser_core import exits
 from ser_core.access import WRITE, event, org_of, touch
+from ser_core.dates import parse_date
 from ser_core.models import SerService, SerStudent
 
 SERVICE_TYPES = ("Special Education Instruction", "Speech/Language", "Occupational Therapy", "Physical Therapy",
@@ -67,14 +68,7 @@ def staff_named(staff_id: str | None, name: str, label: str) -> StaffRecord:
 
 
 def _day(value, name: str) -> _dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, _dt.date):
-        return value
-    try:
-        return _dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        _refuse("invalid_date", f"{LABELS[name]} must be a date.", name)
+    return parse_date(value, name, LABELS[name])
 
 
 def _writable(student: SerStudent, user: User) -> None:

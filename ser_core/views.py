@@ -132,4 +132,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     add_nav(app, "ser.search", "SER", lambda: bool(gate.orgs_with(READ)), order=30)
     add_nav(app, "ser.bulk_update", "Tools", lambda: bool(gate.orgs_with(WRITE)), order=31)
-    add_nav(app, "ser.reports", "SER Reports", lambda: bool(gate.orgs_with("eser.report.run")), order=32)
+    add_nav(app, "ser.reports", "Sped Reports", lambda: bool(gate.orgs_with("eser.report.run")), order=32)

@@ -18,6 +18,7 @@ from edlink.extensions import db
 from edlink.models import User
 from roles import gate
 from ser_core.access import event, org_of, touch
+from ser_core.dates import parse_date
 from ser_core.guardians import require_guardian
 from ser_core.ieps.catalogue import BY_CODE, GENERAL_FIELDS, IEP_TYPES, OPTIONAL, ORDER, REQUIRED, STATUSES
 from ser_core.ieps.validation import Result, validate
@@ -63,14 +64,7 @@ def _editable(iep: Iep, user: User) -> None:
 
 
 def _date(name: str, label: str, value) -> _dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, _dt.date):
-        return value
-    try:
-        return _dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        _refuse("invalid_date", f"{label} must be a date.", name)
+    return parse_date(value, name, label)
 
 
 def create_iep(student: SerStudent, iep_type: str, team_meeting_date, user: User) -> Iep:

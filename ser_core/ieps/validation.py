@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from edlink import clock
 from edlink.extensions import db
 from edlink.orgs import covered_org_ids, find_org
+from ser_core.dates import add_years
 from ser_core.ieps.catalogue import BY_CODE, CODE_BY_ID, TRANSITION_AGE
 from ser_core.models import Evaluation
 from ser_core.models_iep import Iep
@@ -59,10 +60,7 @@ def _date(value) -> _dt.date | None:
 
 
 def _add_year(day: _dt.date, years: int = 1) -> _dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
+    return add_years(day, years)
 
 
 def _general(iep: Iep, timeline_days: int) -> list[str]:

@@ -16,6 +16,7 @@ from edlink import clock
 from edlink.errors import Forbidden, Invalid, NotFound
 from edlink.orgs import covered_org_ids, find_org
 from roles import gate
+from ser_core.dates import add_years  # noqa: F401  (the reports import it from here)
 from ser_core.models import SerStudent
 
 PERMISSION = "eser.report.run"
@@ -132,13 +133,6 @@ def business_days_between(start: _dt.date, end: _dt.date) -> int:
         day += _dt.timedelta(days=1)
         count += is_business_day(day, off)
     return count
-
-
-def add_years(day: _dt.date, years: int) -> _dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def percent(part: int, whole: int) -> float | None:

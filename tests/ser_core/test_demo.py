@@ -40,7 +40,8 @@ def test_demo_students_for_the_ser_personas(demo, client):
 
 def test_the_ser_demo_logins_sign_in(demo):
     from edlink.demo import SER_DEMO_LOGINS
-    assert [u for u, _, _ in SER_DEMO_LOGINS] == ["serreader", "serwriter", "secureid", "harborwriter"]
+    assert [u for u, _, _ in SER_DEMO_LOGINS] == ["serreader", "serwriter", "secureid", "harborwriter",
+                                                 "iepwriter", "iepsubmitter"]
     for username, password, _ in SER_DEMO_LOGINS:
         client = demo.test_client()
         login(client, username, password)
