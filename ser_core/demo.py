@@ -13,7 +13,7 @@ import datetime as _dt
 
 from edlink import clock
 from edlink.extensions import db
-from edlink.users import find_local_user
+from edlink.models import User
 from ser_core import evaluations, exceptionalities, guardians, jurisdiction, students
 from ser_core.access import find_student
 from ser_core.models import SerService
@@ -41,7 +41,7 @@ def seed() -> str:
     for state_id, persona, school, days in STUDENTS:
         if find_student(state_id) is not None:
             continue
-        writer = find_local_user(persona)
+        writer = db.session.execute(db.select(User).where(User.username == persona)).scalars().first()
         student = students.add_student(state_id, writer)
         jurisdiction.claim(student, school, today - _dt.timedelta(days=days), None, writer)
         made += 1
