@@ -85,6 +85,7 @@ bench: install $(BIN)/.bench-installed wrk
 	$(BIN)/python -m bench.audit_append
 	$(BIN)/python -m bench.audit_verify
 	$(BIN)/python -m bench.gate
+	$(BIN)/python -m bench.reports
 
 lint: install
 	$(BIN)/ruff check .

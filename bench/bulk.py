@@ -149,3 +149,22 @@ def migrated_app(url: str, instance: str | None = None, **config):
         upgrade()
         db.engine.dispose()
     return app
+
+
+def add_database_option(parser) -> None:
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both",
+                        help="both: SQLite, and PostgreSQL when it answers at EDLINK_BENCH_PG_URL")
+
+
+def database_kinds(choice: str) -> list[str] | None:
+    """The databases to measure for ``--database choice`` (PostgreSQL only when it answers, saying
+    so when skipped); None when PostgreSQL alone was asked for and does not answer."""
+    import sys
+    kinds = ["sqlite", "postgresql"] if choice == "both" else [choice]
+    if "postgresql" in kinds and not pg_answers():
+        if choice == "postgresql":
+            print("PostgreSQL does not answer at EDLINK_BENCH_PG_URL", file=sys.stderr)
+            return None
+        print("postgresql  skipped: PostgreSQL does not answer")
+        kinds.remove("postgresql")
+    return kinds

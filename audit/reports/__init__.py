@@ -20,9 +20,9 @@ def init_app(app: Flask) -> None:
             raise ConfigError(f"EDLINK_{key} must be a whole number, not {app.config[key]!r}") from exc
         if app.config[key] < 1:
             raise ConfigError(f"EDLINK_{key} must be at least 1")
-    worker = app.config.setdefault("REPORT_WORKER", not app.testing)
-    if isinstance(worker, str):
-        app.config["REPORT_WORKER"] = worker.strip().lower() not in ("0", "false", "no", "off", "")
+    flag = app.config.setdefault("REPORT_WORKER", not app.testing)
+    if isinstance(flag, str):
+        app.config["REPORT_WORKER"] = flag.strip().lower() not in ("0", "false", "no", "off", "")
 
     from audit.reports import access_at, myreports, registry, security_audit, user_by_application, worker
     for kind in (security_audit.KIND, user_by_application.KIND, access_at.WHO_KIND, access_at.WHAT_KIND):

@@ -73,7 +73,7 @@ def _letters(n: int) -> list[str]:
 
 
 def _esc(value: str) -> str:
-    value = _ILLEGAL.sub("", value)
+    """Escape text for XML (characters XML cannot carry are dropped per chunk, by _clean)."""
     if "&" in value:
         value = value.replace("&", "&amp;")
     if "<" in value:
@@ -81,6 +81,11 @@ def _esc(value: str) -> str:
     if ">" in value:
         value = value.replace(">", "&gt;")
     return value
+
+
+def _clean(xml: str) -> bytes:
+    """Drop the control characters XML 1.0 cannot carry (they can only come from cell text)."""
+    return _ILLEGAL.sub("", xml).encode("utf-8")
 
 
 def _text_cell(ref: str, value: str, style: int = 0) -> str:
@@ -135,19 +140,19 @@ def write(meta_lines: list[tuple[str, str]], title: str, author: str, columns: t
                 parts.extend(_value_cell(f"{letters[i]}{r}", v) for i, v in enumerate(row[:width]))
                 parts.append("</row>")
                 if n % chunk == 0:
-                    sheet.write("".join(parts).encode("utf-8"))
+                    sheet.write(_clean("".join(parts)))
                     parts.clear()
                     progress(n)
             parts.append(f'</sheetData><autoFilter ref="A1:{letters[-1]}{n + 1}"/>'
                          '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
                          '</worksheet>')
-            sheet.write("".join(parts).encode("utf-8"))
+            sheet.write(_clean("".join(parts)))
         progress(n)
         about = [_sheet_head([16, 80], False)]
         for i, (label, value) in enumerate(meta_lines, 1):
             about.append(f'<row r="{i}">{_text_cell(f"A{i}", label)}{_text_cell(f"B{i}", value)}</row>')
         about.append("</sheetData></worksheet>")
-        book.writestr("xl/worksheets/sheet2.xml", "".join(about))
+        book.writestr("xl/worksheets/sheet2.xml", _clean("".join(about)))
         book.writestr("xl/workbook.xml", (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook {NS} {REL_NS}>'
             '<bookViews><workbookView/></bookViews><sheets>'

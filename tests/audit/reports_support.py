@@ -100,3 +100,12 @@ def run_in_background(client, url):
     got = client.get(status["download_url"])
     assert got.status_code == 200
     return status, got
+
+
+def world_app(make_app, username="coordinator", **config):
+    """An app with ``config``, the world built, ``username`` signed in: (app, client)."""
+    app = make_app(**config)
+    client = app.test_client()
+    build_world(client)
+    login(client, username)
+    return app, client

@@ -9,7 +9,7 @@ from audit.reports.models import ReportRun
 from audit.reports.registry import Prepared, ReportKind
 from edlink import clock, jobs
 from edlink.extensions import db
-from tests.audit.reports_support import build_world, login, read_csv
+from tests.audit.reports_support import login, read_csv, world_app
 
 SAR = "/api/v1/reports/security-audit?org=101&application=eser"
 
@@ -17,11 +17,7 @@ SAR = "/api/v1/reports/security-audit?org=101&application=eser"
 @pytest.fixture
 def small(make_app):
     """An app whose background threshold is 2 rows (the world's Security Audit Report has 3)."""
-    app = make_app(REPORT_BACKGROUND_ROWS=2)
-    client = app.test_client()
-    build_world(client)
-    login(client, "coordinator")
-    return app, client
+    return world_app(make_app, REPORT_BACKGROUND_ROWS=2)
 
 
 def generated(run_id=None):
@@ -135,10 +131,7 @@ def test_a_failing_run_is_kept_as_failed_with_its_reason(small):
 
 
 def test_the_worker_thread_runs_what_the_web_process_queues(make_app):
-    app = make_app(REPORT_WORKER=True, REPORT_WORKER_POLL_SECONDS=1)
-    client = app.test_client()
-    build_world(client)
-    login(client, "coordinator")
+    app, client = world_app(make_app, REPORT_WORKER=True, REPORT_WORKER_POLL_SECONDS=1)
     run_id = client.get(SAR + "&format=docx").get_json()["run"]["id"]
     worker = app.extensions["audit.report_worker"]
     try:

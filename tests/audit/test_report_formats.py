@@ -135,3 +135,15 @@ def test_an_lea_never_sees_another_lea_in_any_report(world):
         assert rows and not [r for r in rows if r.get("Location Code", r.get("Org Code", "")).startswith("102")]
         assert world.get(url + "?org=102").status_code == 403
         assert world.get(url + "?org=102&format=xlsx").status_code == 403  # refused before anything is queued
+
+
+def test_excel_keeps_formula_like_text_as_text_and_drops_what_xml_cannot_carry(app):
+    from audit.reports.formats import Meta
+    from audit.reports.office import write_xlsx
+    from audit.reports.security_audit import KIND
+    rows = [("=HYPERLINK(\"x\")", "0042", "A & B <school>", "Role\x01", "Last", "First", dt.date(2027, 1, 4),
+             "Type", "Active", "")]
+    sheet, got, _book = read_xlsx(write_xlsx(Meta("Security Audit Report", "all", A, "auditor"), KIND, rows))
+    assert got[1][:7] == ["=HYPERLINK(\"x\")", "0042", "A & B <school>", "Role", "Last", "First",
+                          dt.datetime(2027, 1, 4)]
+    assert sheet["A2"].data_type == "s" and sheet["B2"].data_type == "s"

@@ -3,16 +3,12 @@ import pytest
 
 from audit.reports import myreports
 from edlink.users import get_user
-from tests.audit.reports_support import build_world, login, read_csv
+from tests.audit.reports_support import login, read_csv, world_app
 
 
 @pytest.fixture
 def paged(make_app):
-    app = make_app(PAGE_SIZE=2)
-    client = app.test_client()
-    build_world(client)
-    login(client, "coordinator")
-    return client
+    return world_app(make_app, PAGE_SIZE=2)[1]
 
 
 def test_reports_page_has_a_form_per_report(paged):
