@@ -54,12 +54,22 @@ def is_state_admin(user: User) -> bool:
     return "edlink.state_admin" in gate.role_codes(user)
 
 
-def visible_runs(user: User, everyone: bool = False, limit: int = 200) -> list[ReportRun]:
-    """The caller's runs not yet expired, newest first (a state administrator may ask for everyone's)."""
+def _visible(user: User, everyone: bool):
     q = select(ReportRun).where(ReportRun.expires_at > clock.now())
     if not (everyone and is_state_admin(user)):
         q = q.where(ReportRun.requester_id == user.id)
-    return list(db.session.execute(q.order_by(ReportRun.id.desc()).limit(limit)).scalars())
+    return q
+
+
+def visible_runs(user: User, everyone: bool = False, limit: int = 200, offset: int = 0) -> list[ReportRun]:
+    """The caller's runs not yet expired, newest first (a state administrator may ask for everyone's)."""
+    q = _visible(user, everyone).order_by(ReportRun.id.desc()).limit(limit).offset(offset)
+    return list(db.session.execute(q).scalars())
+
+
+def count_runs(user: User, everyone: bool = False) -> int:
+    q = _visible(user, everyone).with_only_columns(db.func.count()).order_by(None)
+    return db.session.execute(q).scalar_one()
 
 
 def get_run(user: User, run_id: int) -> ReportRun:

@@ -90,11 +90,15 @@ def run(code: str):
 @login_required
 def mine():
     everyone = request.args.get("all") == "1" and myreports.is_state_admin(_me())
-    runs = myreports.visible_runs(_me(), everyone)
+    per_page = int(current_app.config["PAGE_SIZE"])
+    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+    total = myreports.count_runs(_me(), everyone)
+    runs = myreports.visible_runs(_me(), everyone, limit=per_page, offset=(page_no - 1) * per_page)
     return render_template("reports/mine.html", runs=runs, labels=dict(DOWNLOADS), everyone=everyone,
                            may_see_all=myreports.is_state_admin(_me()),
                            highlight=request.args.get("highlight", type=int),
-                           retention=current_app.config["REPORT_RETENTION_DAYS"])
+                           retention=current_app.config["REPORT_RETENTION_DAYS"], page=page_no,
+                           pages=max(math.ceil(total / per_page), 1))
 
 
 @bp.route("/runs/<int:run_id>/download")

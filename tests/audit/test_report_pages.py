@@ -61,3 +61,12 @@ def test_staff_without_report_permissions_see_no_reports(paged):
     login(paged, "teacher")
     assert paged.get("/reports/").status_code == 403
     assert ">Reports</a>" not in paged.get("/").get_data(as_text=True)
+
+
+def test_my_reports_pages_its_runs(make_app):
+    _app, client = world_app(make_app, PAGE_SIZE=2)
+    ids = [client.get("/api/v1/reports/security-audit?org=101&format=docx").get_json()["run"]["id"] for _ in range(3)]
+    first = client.get("/reports/mine").get_data(as_text=True)
+    assert "Page 1 of 2" in first and f'data-run="{ids[2]}"' in first and f'data-run="{ids[0]}"' not in first
+    second = client.get("/reports/mine?page=2").get_data(as_text=True)
+    assert f'data-run="{ids[0]}"' in second and f'data-run="{ids[2]}"' not in second
