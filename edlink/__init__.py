@@ -60,6 +60,7 @@ def _init_extensions(app: Flask) -> None:
     import notifications.models  # noqa: F401
     import roles.models  # noqa: F401
     import ser_core.models  # noqa: F401
+    import ser_core.models_iep  # noqa: F401
     import workflows.models  # noqa: F401
 
 

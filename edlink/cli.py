@@ -76,9 +76,10 @@ main.add_command(audit_group)
 main.add_command(scheduler_command)
 main.add_command(web_run_command())  # Flask's `run`, plus --with-scheduler
 
-from edlink.students_cli import students_group  # noqa: E402
+from edlink.students_cli import sis_exits_group, students_group  # noqa: E402
 
 main.add_command(students_group)
+main.add_command(sis_exits_group)
 
 
 @main.group()

@@ -53,6 +53,9 @@ SER_STAFF = [
     ("1000000017", "20000017", "Demo", "Secure ID Manager", "101", "", "Data Manager", "active", "secureid"),
     ("1000000018", "20000018", "Demo", "Harbor SER Writer", "102", "", "Special Education Coordinator", "active",
      "harborwriter"),
+    ("1000000019", "20000019", "Demo", "IEP Writer", "101", "", "Special Education Teacher", "active", "iepwriter"),
+    ("1000000020", "20000020", "Demo", "IEP Submitter", "101", "", "Special Education Coordinator", "active",
+     "iepsubmitter"),
 ]
 
 # username, who, linked, (role, org) grants
@@ -73,7 +76,13 @@ SER_PERSONAS = [
     ("serwriter", "SER Data Writer, Pinecrest Parish (101)", True, [("eser.writer", "101")]),
     ("secureid", "SER Secure ID Manager, Pinecrest Parish (101)", True, [("eser.secure_id", "101")]),
     ("harborwriter", "SER Data Writer, Harbor City Schools (102)", True, [("eser.writer", "102")]),
+    ("iepwriter", "IEP Forms and SER Data Writer, Pinecrest Parish (101); cannot submit", True,
+     [("eser.writer", "101"), ("eser.iep_forms", "101")]),
+    ("iepsubmitter", "IEP Forms, Submit IEP to SER and SER Data Writer, Pinecrest Parish (101)", True,
+     [("eser.writer", "101"), ("eser.iep_forms", "101"), ("eser.iep_submit", "101")]),
 ]
+# IEP Forms needs a signed confidentiality statement: these personas have signed the demo's
+SIGNED = ("iepwriter", "iepsubmitter")
 
 DEMO_LOGINS = [(username, DEMO_PASSWORD, who) for username, who, _, _ in PERSONAS]
 SER_DEMO_LOGINS = [(username, DEMO_PASSWORD, who) for username, who, _, _ in SER_PERSONAS]
@@ -132,6 +141,10 @@ def seed(full: bool = False) -> str:
                 made_grants += 1
     if attestations.current_statement() is None:
         attestations.publish(*STATEMENT, None, actor="system:demo")
+    for username in SIGNED if full else ():
+        user = find_local_user(username)
+        if not attestations.is_current(user):
+            attestations.sign(user, attestations.current_statement().version)
     summary = (f"demo state: orgs {orgs.summary()}, staff {staff.summary()}, "
                f"users created {made_users}, links made {made_links}, grants made {made_grants}")
     for seeder in current_app.extensions.get(SEEDERS, ()) if full else ():

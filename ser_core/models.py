@@ -124,7 +124,8 @@ class SerService(db.Model):
     transportation included). Open until it has an end date and a termination reason."""
 
     __tablename__ = "ser_service"
-    __table_args__ = (Index("ix_ser_service_student_lea", "student_id", "lea_id", "end_date"),)
+    __table_args__ = (Index("ix_ser_service_student_lea", "student_id", "lea_id", "end_date"),
+                      Index("ix_ser_service_provider", "provider_staff_id", "end_date"))
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("ser_student.id"))
     lea_id: Mapped[int] = mapped_column(ForeignKey("org.id"))
@@ -137,8 +138,21 @@ class SerService(db.Model):
     end_date: Mapped[_dt.date | None] = mapped_column(Date)
     termination_reason: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[_dt.datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    # part 2 (migration 0012_ser_ieps): the rest of the Service page
+    location: Mapped[str] = mapped_column(String(80), default="")
+    minutes_per_week: Mapped[int | None] = mapped_column(Integer)
+    teacher_staff_id: Mapped[str] = mapped_column(String(10), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    terminated_at: Mapped[_dt.datetime | None] = mapped_column(UTCDateTime())
+    terminated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("ser_service.id"))  # a provider change's old service
 
     lea: Mapped[Org] = relationship()
+    student: Mapped[SerStudent] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.end_date is None
 
 
 class Guardian(db.Model):

@@ -19,7 +19,9 @@ bp = Blueprint("ser", __name__, url_prefix="/ser", template_folder="templates")
 # Student Options, in the order of the SER screens: (endpoint, label, needs guardian info first)
 OPTIONS = [("ser.profile", "Student Profile", False), ("ser.jurisdiction_tab", "Jurisdiction", False),
            ("ser.guardians", "Parent/Guardian", False), ("ser.attachments", "View Attachments", True),
-           ("ser.evaluations", "Evaluations", True)]
+           ("ser.evaluations", "Evaluations", True), ("ser.ieps_list", "IEP Forms", True),
+           ("ser.services", "Services", True), ("ser.activity", "Sped Activity", True),
+           ("ser.pst_page", "Post-School Transition", True)]
 
 
 def me():
@@ -119,6 +121,15 @@ def profile(state_id: str):
 
 def init_app(app: Flask) -> None:
     from edlink.views.context import add_nav
-    from ser_core import views_evaluations, views_jurisdiction, views_records  # noqa: F401  (their routes)
+    from ser_core import (  # noqa: F401  (the modules that add their routes to bp)
+        views_evaluations,
+        views_ieps,
+        views_jurisdiction,
+        views_records,
+        views_reports,
+        views_services,
+    )
     app.register_blueprint(bp)
     add_nav(app, "ser.search", "SER", lambda: bool(gate.orgs_with(READ)), order=30)
+    add_nav(app, "ser.bulk_update", "Tools", lambda: bool(gate.orgs_with(WRITE)), order=31)
+    add_nav(app, "ser.reports", "Sped Reports", lambda: bool(gate.orgs_with("eser.report.run")), order=32)

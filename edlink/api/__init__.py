@@ -49,4 +49,8 @@ def register_api(app: Flask) -> None:
     from ser_core import api_records as ser_records_api
     api.register_blueprint(ser_api.blp)
     api.register_blueprint(ser_records_api.blp)
+    from ser_core import api_ieps as ser_iep_api
+    api.register_blueprint(ser_iep_api.blp)
+    from ser_core import api_services as ser_service_api
+    api.register_blueprint(ser_service_api.blp)
 

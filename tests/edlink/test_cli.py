@@ -179,11 +179,12 @@ def test_orgs_import_bad_file(app, tmp_path, content, reason):
 def test_seed_demo_is_idempotent(app):
     first = run(app, "seed-demo")
     assert first.exit_code == 0, first.output
-    assert "users created 11" in first.stdout and "SER: registry" in first.stdout and "students added 6" in first.stdout
+    assert "users created 13" in first.stdout and "SER: registry" in first.stdout  # 7 core, 6 SER personas
+    assert "students added 6" in first.stdout and "SER IEPs: IEPs for Avery" in first.stdout
     assert "serwriter" in first.stdout
     assert "newstaff" in first.stdout and "demo-pass-2026" in first.stdout
     counts = {m.__name__: count(m) for m in (Org, StaffRecord, User, Link, Grant)}
-    assert counts["User"] == 11 and counts["Link"] == 10 and counts["Org"] >= 6
+    assert counts["User"] == 13 and counts["Link"] == 12 and counts["Org"] >= 6
 
     second = run(app, "seed-demo")
     assert second.exit_code == 0, second.output

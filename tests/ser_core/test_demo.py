@@ -17,7 +17,8 @@ def _ids(resp):
 def test_demo_students_for_the_ser_personas(demo, client):
     login(client, "serreader")
     mine = _ids(client.get("/api/v1/ser/students?inactive=true"))
-    assert set(mine) == {"1000100001", "1000100002", "1000100005", "1000100007"}
+    assert set(mine) == {"1000100001", "1000100002", "1000100005", "1000100007",
+                         "1000100008"}  # Quinn: SER part 2's exited student (ser_core.demo_ieps)
     assert mine["1000100002"]["school"] == "NP1011"  # the nonpublic school 101 serves
     assert mine["1000100007"]["school"] == "EC1012"  # the early-childhood centre 101 serves
     assert mine["1000100005"]["inactive"] is True
@@ -39,7 +40,8 @@ def test_demo_students_for_the_ser_personas(demo, client):
 
 def test_the_ser_demo_logins_sign_in(demo):
     from edlink.demo import SER_DEMO_LOGINS
-    assert [u for u, _, _ in SER_DEMO_LOGINS] == ["serreader", "serwriter", "secureid", "harborwriter"]
+    assert [u for u, _, _ in SER_DEMO_LOGINS] == ["serreader", "serwriter", "secureid", "harborwriter",
+                                                 "iepwriter", "iepsubmitter"]
     for username, password, _ in SER_DEMO_LOGINS:
         client = demo.test_client()
         login(client, username, password)
@@ -50,5 +52,5 @@ def test_seeding_twice_changes_nothing(demo):
     before = db.session.execute(db.select(db.func.count()).select_from(RegistryStudent)).scalar_one()
     assert "students added 0" in seed(full=True)
     db.session.commit()
-    assert db.session.execute(db.select(db.func.count()).select_from(RegistryStudent)).scalar_one() == before == 7
+    assert db.session.execute(db.select(db.func.count()).select_from(RegistryStudent)).scalar_one() == before == 8
     assert find_student("1000100004").lea.code == "102"
