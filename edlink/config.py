@@ -54,7 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LOCKOUT_MINUTES": 15,
     "LINK_MAX_FAILURES_PER_HOUR": 5,
     "PAGE_SIZE": 25,
-    # requests: business-day deadlines (workflows.calendar)
+    # requests: business-day deadlines (edlink.calendar)
     "TIMEZONE": "America/Chicago",
     "HOLIDAYS": [],
     "STAGE_DEADLINE_BUSINESS_DAYS": 5,

@@ -7,11 +7,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Check the workflow settings at start-up (a bad time zone or holiday stops the app)."""
+    from edlink.calendar import BusinessCalendar, CalendarError
     from edlink.config import ConfigError
-    from workflows.calendar import BusinessCalendar, CalendarError
 
     try:
-        app.extensions["workflows.calendar"] = BusinessCalendar.build(app.config["TIMEZONE"], app.config["HOLIDAYS"])
+        app.extensions["edlink.calendar"] = BusinessCalendar.build(app.config["TIMEZONE"], app.config["HOLIDAYS"])
     except CalendarError as exc:
         raise ConfigError(str(exc)) from exc
     for key in ("STAGE_DEADLINE_BUSINESS_DAYS", "REQUEST_EXPIRY_BUSINESS_DAYS"):

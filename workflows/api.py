@@ -50,7 +50,7 @@ def parse_end(value: str | None) -> _dt.datetime | None:
         return None
     try:
         if len(value) == 10:
-            from workflows.calendar import calendar
+            from edlink.calendar import calendar
             return calendar().end_of(_dt.date.fromisoformat(value))
         return clock.parse_iso(value)
     except ValueError:

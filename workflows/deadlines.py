@@ -13,10 +13,10 @@ from flask import current_app
 
 import audit
 from edlink import clock
+from edlink.calendar import calendar
 from edlink.extensions import db
 from edlink.orgs import state_org
 from workflows import notices, routing
-from workflows.calendar import calendar
 from workflows.models import AccessRequest, RequestStage
 
 

@@ -12,13 +12,13 @@ import datetime as _dt
 
 import audit
 from edlink import clock
+from edlink.calendar import calendar
 from edlink.extensions import db
 from edlink.models import User
 from edlink.orgs import state_org
 from roles.catalog import load
 from roles.grants import create_grant
 from workflows import notices, routing
-from workflows.calendar import calendar
 from workflows.models import AccessRequest, Delegation, RequestStage
 from workflows.requests import REFUSALS, RequestRefused, check_eligible, lock, refuse, stage_days
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import audit
 from edlink import authz, clock
+from edlink.calendar import calendar
 from edlink.errors import Forbidden, Invalid, NotFound
 from edlink.extensions import db
 from edlink.models import User
 from edlink.orgs import state_org
 from workflows import notices, routing
-from workflows.calendar import calendar
 from workflows.models import Delegation
 
 MAX_DAYS = 366

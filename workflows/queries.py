@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from sqlalchemy import and_, exists, or_
 
 from edlink import authz, clock
+from edlink.calendar import calendar
 from edlink.errors import Forbidden, Invalid, NotFound
 from edlink.extensions import db
 from edlink.models import Org, User
 from edlink.orgs import state_org
 from workflows import routing
-from workflows.calendar import calendar
 from workflows.models import AccessRequest, Delegation, RequestStage, StageApprover
 
 VIEWS = ("mine", "inbox", "all")

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edlink import authz, clock
+from edlink.calendar import calendar
 from edlink.extensions import db
 from edlink.models import Org, User
 from edlink.orgs import state_org
 from roles.catalog import Role, load
 from roles.models import Grant
-from workflows.calendar import calendar
 from workflows.models import AccessRequest, RequestStage, StageApprover
 
 STATE_ADMIN = "edlink.state_admin"

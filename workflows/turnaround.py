@@ -6,7 +6,7 @@ approver are the state's) and stage (position and approver role):
 
 - Decided: stages approved or denied within the period (``since`` to ``until``, by decision time);
 - Median / 90th Percentile Business Days: from the stage opening to its decision, counted in
-  business days by the workflows calendar (EDLINK_TIMEZONE, EDLINK_HOLIDAYS) as deadlines are;
+  business days by the calendar (edlink.calendar) (EDLINK_TIMEZONE, EDLINK_HOLIDAYS) as deadlines are;
   the 90th percentile by nearest rank;
 - Decided Late: of those, decided after the stage's deadline;
 - Open Overdue: stages open now and past their deadline (whatever the period);
@@ -28,10 +28,10 @@ from sqlalchemy import or_, select
 from audit.reports.registry import Field, Prepared, ReportKind, text_arg
 from audit.reports.scope import report_scope
 from edlink import clock
+from edlink.calendar import calendar
 from edlink.errors import Invalid
 from edlink.extensions import db
 from edlink.models import Org
-from workflows.calendar import calendar
 from workflows.models import AccessRequest, RequestStage
 
 COLUMNS = ("LEA Code", "LEA Name", "Stage", "Approver Role", "Decided", "Approved", "Denied",

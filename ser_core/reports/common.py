@@ -8,11 +8,11 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 
-from flask import current_app
 from sqlalchemy import or_
 
 from audit.reports.registry import Field, text_arg
 from edlink import clock
+from edlink.calendar import calendar
 from edlink.errors import Forbidden, Invalid, NotFound
 from edlink.orgs import covered_org_ids, find_org
 from roles import gate
@@ -105,34 +105,14 @@ def bounds(params: dict) -> tuple[_dt.date, _dt.date]:
     return _dt.date.fromisoformat(params["since"]), _dt.date.fromisoformat(params["until"])
 
 
-def holidays() -> frozenset[_dt.date]:
-    raw = current_app.config.get("HOLIDAYS") or ()
-    if isinstance(raw, str):
-        raw = [part.strip() for part in raw.split(",") if part.strip()]
-    return frozenset(d if isinstance(d, _dt.date) else _dt.date.fromisoformat(str(d)) for d in raw)
-
-
-def is_business_day(day: _dt.date, off: frozenset[_dt.date]) -> bool:
-    return day.weekday() < 5 and day not in off
-
-
 def add_business_days(day: _dt.date, n: int) -> _dt.date:
     """The n-th business day after ``day`` (weekdays that are not EDLINK_HOLIDAYS)."""
-    off = holidays()
-    while n > 0:
-        day += _dt.timedelta(days=1)
-        n -= is_business_day(day, off)
-    return day
+    return calendar().add_business_days(day, n)
 
 
 def business_days_between(start: _dt.date, end: _dt.date) -> int:
     """Business days after ``start`` up to and including ``end``."""
-    off = holidays()
-    count, day = 0, start
-    while day < end:
-        day += _dt.timedelta(days=1)
-        count += is_business_day(day, off)
-    return count
+    return calendar().days_between(start, end)
 
 
 def percent(part: int, whole: int) -> float | None:

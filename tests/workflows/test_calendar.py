@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from workflows.calendar import BusinessCalendar, CalendarError
+from edlink.calendar import BusinessCalendar, CalendarError
 
 CAL = BusinessCalendar.build("America/Chicago", ["2026-11-26", "2026-11-27"])  # Thanksgiving Thu+Fri
 CHI = CAL.zone

@@ -14,13 +14,13 @@ from sqlalchemy.exc import IntegrityError
 
 import audit
 from edlink import clock
+from edlink.calendar import calendar
 from edlink.errors import Conflict, Forbidden, Invalid
 from edlink.extensions import db, savepoint
 from edlink.models import Org, User
 from roles.cache import snapshot
 from roles.catalog import load
 from roles.models import Grant
-from workflows.calendar import calendar
 from workflows.reviews import notices, people
 from workflows.reviews.models import AccessReview, ReviewItem
 from workflows.reviews.settings import months_for, period_of, setting

@@ -103,7 +103,7 @@ def months_for(application: str) -> int:
 def period_of(application: str, at: _dt.datetime) -> str:
     """The review period ``at`` falls in (the state's local date): 2026 (annual), 2026-H2
     (semiannual), 2026-Q3 (quarterly), else the year and the period's first month (2026-05)."""
-    from workflows.calendar import calendar
+    from edlink.calendar import calendar
     day = calendar().local_day(at)
     months = months_for(application) or 12
     index = (day.month - 1) // months

@@ -128,7 +128,7 @@ def due_day(value) -> str:
     """A review's deadline as the state's local day it ends (deadlines fall at local midnight)."""
     import datetime as _dt
 
-    from workflows.calendar import calendar
+    from edlink.calendar import calendar
     return calendar().local_day(value - _dt.timedelta(seconds=1)).isoformat()
 
 

@@ -81,19 +81,22 @@ class BusinessCalendar:
 
     def business_days_between(self, start: _dt.datetime, end: _dt.datetime) -> int:
         """Whole business days from the local day of ``start`` to that of ``end`` (not counting the first)."""
-        a, b = self.local_day(start), self.local_day(end)
+        return self.days_between(self.local_day(start), self.local_day(end))
+
+    def days_between(self, start: _dt.date, end: _dt.date) -> int:
+        """Business days after ``start`` up to and including ``end`` (0 when ``end`` is not later)."""
         count = 0
-        while a < b:
-            a += _dt.timedelta(days=1)
-            if self.is_business_day(a):
+        while start < end:
+            start += _dt.timedelta(days=1)
+            if self.is_business_day(start):
                 count += 1
         return count
 
 
 def calendar() -> BusinessCalendar:
     """The configured calendar (built once per app)."""
-    cached = current_app.extensions.get("workflows.calendar")
+    cached = current_app.extensions.get("edlink.calendar")
     if cached is None:
         cached = BusinessCalendar.build(current_app.config["TIMEZONE"], current_app.config["HOLIDAYS"])
-        current_app.extensions["workflows.calendar"] = cached
+        current_app.extensions["edlink.calendar"] = cached
     return cached
