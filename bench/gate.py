@@ -848,7 +848,7 @@ def run_one(label: str, url: str, instance: str, args) -> bool:
         token = gate_client_token(app, policy)
         bodies = check_bodies(app, checks)
         http = http_compare(url, instance, bodies, token, seconds=args.seconds, connections=args.connections,
-                            worker_class=args.worker_class)
+                            workers=args.workers, worker_class=args.worker_class)
         http_ok = report_http(label, http, args.seconds, args.connections)
         ok &= http_ok
         if args.profile or not http_ok:
@@ -874,6 +874,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-only", action="store_true", help="only gunicorn + wrk (no casbin, no gate timings)")
     parser.add_argument("--seconds", type=float, default=12, help="wrk duration per endpoint")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both endpoints)")
     parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
     parser.add_argument("--profile", action="store_true", help="print the cProfile breakdowns even when on goal")
     args = parser.parse_args(argv)

@@ -1,26 +1,30 @@
-"""``POST /api/v1/authz/check`` answered in one statement, before the framework's per-request work.
+"""``POST /api/v1/authz/check`` answered in one statement, in front of the framework.
 
 Other state applications ask the gate over HTTP many times a second. The view in roles/api.py
 authenticates the caller through Flask-Login (the token row, then its user), checks the
 caller's permission (their grants), looks the subject up and reads the subject's grants: four
-queries and a commit. This hook, the first of the app's before-request functions, answers the
-common case with one read-only statement instead — the caller's token row, the caller's and the
-subject's link, staff status and active grants, and the cache epoch, all as of one instant —
-and builds both answers with the gate's own code (roles.access), so the answer is the one the
-view would give.
+queries and a commit, after Flask has built the request, opened the cookie session and run the
+app's hooks. :class:`LeanCheck`, a WSGI middleware around the app, answers the common case
+before any of that, with one read-only statement — the caller's token row, the caller's and
+the subject's link, staff status and active grants, and the cache epoch, all as of one instant
+— and builds both answers with the gate's own code (roles.access), so the answer is the one the
+view would give, byte for byte.
 
-Anything else goes on to the view, which answers it as before: no bearer token or not a
-personal API token, a body the view's schema would refuse, a token that is unknown, expired or
-revoked or whose user is disabled (401), a caller without ``edlink.authz.check`` (403 and the
-``authz.denied`` event), a token whose "last used" is older than its resolution (the view
-records it), a username two users share. Nothing is cached across requests: every answer reads
-the grants as they are.
+Anything else goes on to the view, which answers it as before: a request with cookies, no
+bearer token or not a personal API token, a body that is not JSON or that the view's schema
+would refuse, a token that is unknown, expired or revoked or whose user is disabled (401), a
+caller without ``edlink.authz.check`` (403 and the ``authz.denied`` event), a token whose
+"last used" is older than its resolution (the view records it), a username two users share, or
+an error on the lean path (logged). Nothing is cached across requests: every answer reads the
+grants as they are.
 """
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 
-from flask import Flask, current_app, request
+from flask import Flask
 from sqlalchemy import bindparam, literal_column, null, select, union_all
 
 from edlink import clock
@@ -33,6 +37,7 @@ from roles.prepared import Prepared
 ENDPOINT = "roles_api.authz_check"
 CHECK_PERMISSION = "edlink.authz.check"  # what a caller must hold (the view's too)
 _FIELDS = frozenset(("username", "permission", "org"))
+MAX_BODY = 64 * 1024  # a check is a few dozen bytes; anything larger goes to the view
 
 _t, _u = ApiToken.__table__, access._u
 _CALLER = (select(literal_column("1").label("who"), _u.c.id.label("user_id"), _t.c.revoked_at, _t.c.expires_at,
@@ -45,22 +50,76 @@ _BOTH = Prepared(union_all(_CALLER, _SUBJECT))
 
 
 def init_app(app: Flask) -> None:
-    app.before_request_funcs.setdefault(None, []).insert(0, answer)
+    app.wsgi_app = LeanCheck(app, app.wsgi_app)
 
 
-def answer():
-    """The response for an authz check this path can answer; None to let the view answer."""
-    if request.endpoint != ENDPOINT:
+class LeanCheck:
+    """WSGI middleware in front of the app: answers the authz checks it can (see the module's
+    text) before Flask builds a request, opens the cookie session or runs any hook, and hands
+    every other request to the app untouched (a body it read is put back first)."""
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.app, self.wsgi_app = app, wsgi_app
+        self.path: str | None = None  # the view's URL, read from the URL map on the first request
+        self.limit = min(MAX_BODY, app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY)
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != (self.path or self._path()):
+            return self.wsgi_app(environ, start_response)
+        body = _body(environ, self.limit)
+        if body is not None:
+            try:
+                with self.app.app_context():
+                    payload = answer(body, environ.get("HTTP_AUTHORIZATION", ""))
+            except Exception:  # the view answers (and reports) whatever went wrong here
+                self.app.logger.exception("authz check: the lean path failed; the view answers")
+                payload = None
+            if payload is not None:
+                data = (self.app.json.dumps(payload) + "\n").encode("utf-8")
+                start_response("200 OK", [("Content-Type", self.app.json.mimetype),
+                                          ("Content-Length", str(len(data)))])
+                return [data]
+        return self.wsgi_app(environ, start_response)
+
+    def _path(self) -> str:
+        self.path = next(rule.rule for rule in self.app.url_map.iter_rules() if rule.endpoint == ENDPOINT)
+        return self.path
+
+
+def _body(environ, limit: int) -> object | None:
+    """The JSON body of a request this path may answer (None: the view answers). A request
+    carrying cookies goes to the view (its session is the view's business), as does one that is
+    not a personal API token's, not JSON, chunked or oversized. What was read is put back."""
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if (header[:7].lower() != "bearer " or not header[7:].strip().startswith(TOKEN_PREFIX)
+            or "HTTP_COOKIE" in environ or "HTTP_TRANSFER_ENCODING" in environ):
         return None
-    header = request.environ.get("HTTP_AUTHORIZATION", "")
-    if header[:7].lower() != "bearer ":
+    mimetype = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    if mimetype != "application/json" and not (mimetype.startswith("application/") and mimetype.endswith("+json")):
         return None
-    token = header[7:].strip()
-    body = request.get_json(silent=True) if token.startswith(TOKEN_PREFIX) else None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+    if not 0 < length <= limit:
+        return None
+    stream = environ["wsgi.input"]
+    raw = stream.read(length)
+    environ["wsgi.input"] = io.BytesIO(raw)  # the view reads it again if it answers
+    if len(raw) != length:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def answer(body, header: str) -> dict | None:
+    """The answer to an authz check this path can give; None to let the view answer."""
     if not _well_formed(body):
         return None
     username, permission, org = body["username"], body["permission"], body.get("org")
-    digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(header[7:].strip().encode("utf-8")).hexdigest()
     rows = _read({"token_hash": digest, "username": username})
     callers = [row for row in rows if row[0] == 1]
     subjects = [row for row in rows if row[0] == 2]
@@ -73,24 +132,20 @@ def answer():
     else:
         held = [row[5:] for row in subjects]
         decision = access.Access(subjects[0][1], held, cache.snapshot(held[0][-1])).decide(permission, org)
-    return current_app.json.response({"allowed": decision.allowed, "reason": decision.reason, "code": decision.code,
-                                      "username": username, "permission": permission, "org": org})
+    return {"allowed": decision.allowed, "reason": decision.reason, "code": decision.code,
+            "username": username, "permission": permission, "org": org}
 
 
 def _read(params) -> list[tuple]:
-    """The one statement, outside any transaction (one statement sees one instant): on
-    PostgreSQL no BEGIN and ROLLBACK round trips, and psycopg keeps the prepared statement."""
+    """The one statement, outside any transaction (one statement sees one instant), on a
+    connection of the pool (a failure throws that connection away: it may be broken)."""
     engine = db.engine
     pooled = engine.raw_connection()
     try:
-        driver = pooled.driver_connection
-        if engine.dialect.name != "postgresql":  # SQLite: a SELECT opens no transaction
-            return _BOTH.rows(driver, engine.dialect, params)
-        driver.autocommit = True
-        try:
-            return _BOTH.rows(driver, engine.dialect, params)
-        finally:
-            driver.autocommit = False
+        return _BOTH.rows_idle(pooled.driver_connection, engine.dialect, params)
+    except BaseException:
+        pooled.invalidate()
+        raise
     finally:
         pooled.close()
 
