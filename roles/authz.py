@@ -25,7 +25,7 @@ import io
 import json
 
 from flask import Flask
-from sqlalchemy import bindparam, literal_column, null, select, union_all
+from sqlalchemy import bindparam, or_, select
 
 from edlink import clock
 from edlink.extensions import db
@@ -40,13 +40,16 @@ _FIELDS = frozenset(("username", "permission", "org"))
 MAX_BODY = 64 * 1024  # a check is a few dozen bytes; anything larger goes to the view
 
 _t, _u = ApiToken.__table__, access._u
-_CALLER = (select(literal_column("1").label("who"), _u.c.id.label("user_id"), _t.c.revoked_at, _t.c.expires_at,
-                  _t.c.last_used_at, *access.COLUMNS, access.EPOCH.label("epoch"))
-           .select_from(_t.join(access.FROM, _u.c.id == _t.c.user_id))
-           .where(_t.c.token_hash == bindparam("token_hash")))
-_SUBJECT = (select(literal_column("2"), _u.c.id, null(), null(), null(), *access.COLUMNS, access.EPOCH)
-            .select_from(access.FROM).where(_u.c.username == bindparam("username")))
-_BOTH = Prepared(union_all(_CALLER, _SUBJECT))
+_username = bindparam("username")
+# One row per (user, active grant) of the token's user and of the user named in the body (one
+# user's rows serve both when a caller asks about themselves); no row when the token is unknown.
+_BOTH = Prepared(
+    select((_u.c.id == _t.c.user_id).label("is_caller"), (_u.c.username == _username).label("is_subject"),
+           _t.c.revoked_at, _t.c.expires_at, _t.c.last_used_at, _u.c.id.label("user_id"), *access.COLUMNS,
+           access.EPOCH.label("epoch"))
+    .select_from(_t.join(access.FROM, or_(_u.c.id == _t.c.user_id, _u.c.username == _username)))
+    .where(_t.c.token_hash == bindparam("token_hash")))
+_HELD = 6  # where a row's access.COLUMNS (and the epoch) begin
 
 
 def init_app(app: Flask) -> None:
@@ -75,11 +78,22 @@ class LeanCheck:
                 self.app.logger.exception("authz check: the lean path failed; the view answers")
                 payload = None
             if payload is not None:
-                data = (self.app.json.dumps(payload) + "\n").encode("utf-8")
+                data = self._json(payload)
                 start_response("200 OK", [("Content-Type", self.app.json.mimetype),
                                           ("Content-Length", str(len(data)))])
                 return [data]
         return self.wsgi_app(environ, start_response)
+
+    def _json(self, payload: dict) -> bytes:
+        """The body Flask's ``app.json.response`` gives (compact unless debugging or told not to),
+        without building a response object."""
+        provider = self.app.json
+        compact = getattr(provider, "compact", None)
+        if (compact is None and self.app.debug) or compact is False:
+            text = provider.dumps(payload, indent=2)
+        else:
+            text = provider.dumps(payload, separators=(",", ":"))
+        return f"{text}\n".encode("utf-8")
 
     def _path(self) -> str:
         self.path = next(rule.rule for rule in self.app.url_map.iter_rules() if rule.endpoint == ENDPOINT)
@@ -121,17 +135,17 @@ def answer(body, header: str) -> dict | None:
     username, permission, org = body["username"], body["permission"], body.get("org")
     digest = hashlib.sha256(header[7:].strip().encode("utf-8")).hexdigest()
     rows = _read({"token_hash": digest, "username": username})
-    callers = [row for row in rows if row[0] == 1]
-    subjects = [row for row in rows if row[0] == 2]
+    callers = [row for row in rows if row[0]]
+    subjects = [row for row in rows if row[1]]
     if not callers or not _caller_allowed(callers):
         return None
-    if len({row[1] for row in subjects}) > 1:
+    if len({row[5] for row in subjects}) > 1:
         return None  # a username two users share: the view answers (as it always has)
     if not subjects:
         decision = access.Decision(False, f"No user has the username {username!r}.", "unknown_user")
     else:
-        held = [row[5:] for row in subjects]
-        decision = access.Access(subjects[0][1], held, cache.snapshot(held[0][-1])).decide(permission, org)
+        held = [row[_HELD:] for row in subjects]
+        decision = access.Access(subjects[0][5], held, cache.snapshot(held[0][-1])).decide(permission, org)
     return {"allowed": decision.allowed, "reason": decision.reason, "code": decision.code,
             "username": username, "permission": permission, "org": org}
 
@@ -158,11 +172,11 @@ def _well_formed(body) -> bool:
 
 def _caller_allowed(rows) -> bool:
     """The token is usable, its "last used" needs no update, and its user holds the check."""
-    _who, user_id, revoked_at, expires_at, last_used_at = rows[0][:5]
+    revoked_at, expires_at, last_used_at, user_id = rows[0][2:6]
     now = clock.now()
     if revoked_at is not None or (expires_at is not None and expires_at <= now):
         return False
     if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
         return False
-    held = [row[5:] for row in rows]
+    held = [row[_HELD:] for row in rows]
     return bool(access.Access(user_id, held, cache.snapshot(held[0][-1])).decide(CHECK_PERMISSION, None))

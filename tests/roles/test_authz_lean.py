@@ -1,6 +1,9 @@
 """POST /api/v1/authz/check's lean path (roles/authz.py): one statement for the common case, the
 same answers as the view, and everything unusual handed to the view (401, 403 with its event,
 422, the token's "last used")."""
+import hashlib
+import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -16,6 +19,7 @@ from edlink.tokens import create_token
 from edlink.users import get_user
 from roles.grants import create_grant, restore, revoke, suspend
 from roles.models import Grant
+from tests.conftest import DB_KIND
 
 
 def grant(username, role, org):
@@ -171,3 +175,110 @@ def test_a_body_that_is_not_json_gets_the_views_answer(demo, gate_client, paths)
     resp = demo.test_client().post("/api/v1/authz/check", headers={"Authorization": f"Bearer {gate_client}"},
                                    data="username=teacher", content_type="application/x-www-form-urlencoded")
     assert resp.status_code == 422 and paths == {"lean": 0, "view": 1}
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_the_lean_answer_is_the_views_byte_for_byte(demo, gate_client, paths, monkeypatch, debug):
+    """Status, content type and body: a caller cannot tell which path answered (Flask indents
+    JSON in debug mode)."""
+    grant("teacher", "eser.writer", "101")
+    demo.debug = debug
+    lean = [check(demo, gate_client, body) for body in QUESTIONS]
+    monkeypatch.setattr(roles.authz, "_well_formed", lambda body: False)
+    view = [check(demo, gate_client, body) for body in QUESTIONS]
+    assert paths == {"lean": len(QUESTIONS), "view": len(QUESTIONS)}
+    for a, b in zip(lean, view, strict=True):
+        assert (a.status, a.content_type, a.get_data()) == (b.status, b.content_type, b.get_data())
+        assert a.headers.get("Set-Cookie") is None and b.headers.get("Set-Cookie") is None
+
+
+def test_requests_with_cookies_or_odd_bodies_go_to_the_view(demo, gate_client, paths):
+    body = {"username": "teacher", "permission": "eser.student.read"}
+    expected = check(demo, gate_client, body).get_json()
+    assert paths == {"lean": 1, "view": 0}
+    client = demo.test_client()
+    client.set_cookie("something", "else")
+    resp = client.post("/api/v1/authz/check", headers={"Authorization": f"Bearer {gate_client}"}, json=body)
+    assert resp.get_json() == expected and paths == {"lean": 1, "view": 1}
+    # a body sent in chunks (no length) is read by the view
+    chunked = demo.test_client().post(
+        "/api/v1/authz/check", input_stream=io.BytesIO(json.dumps(body).encode()),
+        headers={"Authorization": f"Bearer {gate_client}", "Content-Type": "application/json",
+                 "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True})  # as a server that undoes the chunking says
+    assert chunked.get_json() == expected and paths == {"lean": 1, "view": 2}
+    # a JSON type with parameters, and a +json type, are JSON to both paths
+    for content_type in ("application/json; charset=utf-8", "application/problem+json"):
+        resp = demo.test_client().post("/api/v1/authz/check", data=json.dumps(body), content_type=content_type,
+                                       headers={"Authorization": f"Bearer {gate_client}"})
+        assert resp.get_json() == expected
+    assert paths == {"lean": 3, "view": 2}
+    # an oversized body goes to the view, which reads it whole (and refuses the unknown field)
+    big = {**body, "padding": "x" * roles.authz.MAX_BODY}
+    assert check(demo, gate_client, big).status_code == 422 and paths == {"lean": 3, "view": 3}
+
+
+def test_other_paths_and_methods_pass_through_untouched(demo, gate_client, paths):
+    assert demo.test_client().get("/api/v1/authz/check",
+                                  headers={"Authorization": f"Bearer {gate_client}"}).status_code == 405
+    assert demo.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {gate_client}"}).status_code == 200
+    assert paths["lean"] == 0
+
+
+def test_a_failure_on_the_lean_path_is_logged_and_the_view_answers(demo, gate_client, paths, monkeypatch, caplog):
+    def broken(params):
+        paths["lean"] += 1
+        raise RuntimeError("the lean path broke")
+    monkeypatch.setattr(roles.authz, "_read", broken)
+    resp = check(demo, gate_client, {"username": "teacher", "permission": "eser.student.read"})
+    assert resp.status_code == 200 and resp.get_json()["code"] in ("granted", "no_grant")
+    assert paths == {"lean": 1, "view": 1}
+    assert "the lean path failed" in caplog.text and "the lean path broke" in caplog.text
+
+
+def test_the_statement_survives_the_servers_prepared_statements_being_dropped(demo, gate_client, paths):
+    """On PostgreSQL the lean statement is a named prepared statement of its own; psycopg drops
+    every prepared statement of a connection (DEALLOCATE ALL) after a rollback. The next check
+    prepares it again. On SQLite the same calls run on the cursor."""
+    body = {"username": "teacher", "permission": "eser.student.read", "org": "101"}
+    first = check(demo, gate_client, body).get_json()
+    engine = db.engine
+    pooled = engine.raw_connection()
+    try:
+        if engine.dialect.name == "postgresql":
+            pooled.driver_connection.execute("DEALLOCATE ALL")
+            pooled.driver_connection.commit()
+            assert prepared(pooled.driver_connection) == []
+        digest = hashlib.sha256(gate_client.encode()).hexdigest()
+        rows = roles.authz._BOTH.rows_idle(pooled.driver_connection, engine.dialect,
+                                           {"token_hash": digest, "username": "teacher"})
+        assert {(bool(row[0]), bool(row[1]), row[6]) for row in rows} == {(True, False, "stateadmin"),
+                                                                         (False, True, "teacher")}
+        if engine.dialect.name == "postgresql":  # prepared again, under its own name
+            assert [name.startswith("edlink_") for name in prepared(pooled.driver_connection)] == [True]
+        if engine.dialect.name == "postgresql":
+            pooled.driver_connection.execute("DEALLOCATE ALL")
+            pooled.driver_connection.commit()
+    finally:
+        pooled.close()
+    assert [check(demo, gate_client, body).get_json() for _ in range(3)] == [first] * 3
+    assert paths == {"lean": 4, "view": 0}
+
+
+def prepared(driver) -> list[str]:
+    names = [row[0] for row in driver.execute("SELECT name FROM pg_prepared_statements").fetchall()]
+    driver.commit()
+    return [name for name in names if not name.startswith("_pg3_")]  # psycopg's own
+
+
+@pytest.mark.skipif(DB_KIND == "sqlite", reason="SQLite: a SELECT opens no transaction, nothing to refuse")
+def test_the_statement_refuses_a_connection_inside_a_transaction(demo):
+    engine = db.engine
+    pooled = engine.raw_connection()
+    try:
+        pooled.driver_connection.execute("SELECT 1")  # psycopg opens a transaction
+        with pytest.raises(RuntimeError, match="outside any transaction"):
+            roles.authz._BOTH.rows_idle(pooled.driver_connection, engine.dialect,
+                                        {"token_hash": "x", "username": "teacher"})
+    finally:
+        pooled.close()
