@@ -93,7 +93,7 @@ class LeanCheck:
             text = provider.dumps(payload, indent=2)
         else:
             text = provider.dumps(payload, separators=(",", ":"))
-        return f"{text}\n".encode("utf-8")
+        return f"{text}\n".encode()
 
     def _path(self) -> str:
         self.path = next(rule.rule for rule in self.app.url_map.iter_rules() if rule.endpoint == ENDPOINT)

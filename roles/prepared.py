@@ -33,7 +33,7 @@ class Prepared:
     def __init__(self, statement):
         self.statement = statement
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None, list]] = {}
-        self._libpq: tuple[bytes, bytes, tuple[str, ...], list] | None = None
+        self._libpq: tuple[bytes, bytes, tuple[str, ...]] | None = None
 
     def _processors(self, dialect) -> list:
         processors = []
@@ -51,14 +51,14 @@ class Prepared:
             compiled = self._compiled[dialect.name] = (form.string, positional, self._processors(dialect))
         return compiled
 
-    def _for_libpq(self, dialect) -> tuple[bytes, bytes, tuple[str, ...], list]:
+    def _for_libpq(self, dialect) -> tuple[bytes, bytes, tuple[str, ...]]:
         """The statement with PostgreSQL's own placeholders ($1, $2...), its server-side name
-        (from its text, so two statements never share one), the parameters' order, processors."""
+        (from its text, so two statements never share one) and the parameters' order."""
         if self._libpq is None:
             form = self.statement.compile(dialect=type(dialect)(paramstyle="numeric_dollar"))
             sql = form.string.encode("utf-8")
             name = b"edlink_" + hashlib.sha256(sql).hexdigest()[:16].encode("ascii")
-            self._libpq = (name, sql, tuple(form.positiontup or ()), self._processors(dialect))
+            self._libpq = (name, sql, tuple(form.positiontup or ()))
         return self._libpq
 
     def rows(self, driver_connection, dialect, params: Mapping[str, Any]) -> list[tuple]:
@@ -76,7 +76,11 @@ class Prepared:
     def rows_idle(self, driver_connection, dialect, params: Mapping[str, Any]) -> list[tuple]:
         """Run outside any transaction (one statement sees one instant) on a connection of the
         pool that is in none: on PostgreSQL through libpq, opening no transaction (no BEGIN and
-        ROLLBACK round trips); on SQLite a SELECT opens none either."""
+        ROLLBACK round trips); on SQLite a SELECT opens none either.
+
+        On PostgreSQL the values are psycopg's own, without the columns' result processing:
+        an instant (timestamptz) is an aware datetime in the session's time zone, which compares
+        and subtracts with ``clock.now()`` exactly as its UTC form would."""
         if dialect.name != "postgresql":
             return self.rows(driver_connection, dialect, params)
         from psycopg import errors, pq
@@ -85,7 +89,7 @@ class Prepared:
         pgconn = driver_connection.pgconn
         if pgconn.transaction_status != pq.TransactionStatus.IDLE:
             raise RuntimeError("rows_idle needs a connection outside any transaction")
-        name, sql, order, processors = self._for_libpq(dialect)
+        name, sql, order = self._for_libpq(dialect)
         transformer = Transformer(driver_connection)
         values = transformer.dump_sequence([params[key] for key in order], [PyFormat.TEXT] * len(order))
         result = pgconn.exec_prepared(name, values)
@@ -99,10 +103,9 @@ class Prepared:
             raise errors.error_from_result(result, encoding=driver_connection.info.encoding)
         try:
             transformer.set_pgresult(result)
-            rows = transformer.load_rows(0, result.ntuples, tuple)
+            return transformer.load_rows(0, result.ntuples, tuple)
         finally:
             result.clear()
-        return _processed(rows, processors)
 
 
 def _processed(rows, processors) -> list[tuple]:
