@@ -663,6 +663,7 @@ class HttpResult:
     authz: Load
     workers: int
     worker_class: str
+    rounds: int = 1
 
     @property
     def ratio(self) -> float:
@@ -670,24 +671,36 @@ class HttpResult:
 
 
 def http_compare(url: str, instance: str, bodies: list[str], token: str, *, seconds: float = 12,
-                 workers: int = 2, worker_class: str = "sync", connections: int = 4) -> HttpResult:
+                 workers: int = 2, worker_class: str = "sync", connections: int = 4, rounds: int = 3) -> HttpResult:
+    """Both servers up at once (the idle one takes no CPU), then ``rounds`` alternating slices of
+    ``seconds / rounds`` each, bare first, so a drift in the machine's load falls on both."""
     env = {"EDLINK_DATABASE_URL": url, "EDLINK_INSTANCE_PATH": instance}
-    results = {}
-    for name, target in (("bare", "bench.gate:bare_app()"), ("authz", "edlink:create_app()")):
-        with gunicorn(target, env, workers, worker_class) as base:
+    targets = (("bare", "bench.gate:bare_app()"), ("authz", "edlink:create_app()"))
+    with contextlib.ExitStack() as stack:
+        bases = {name: stack.enter_context(gunicorn(target, env, workers, worker_class)) for name, target in targets}
+        for name, base in bases.items():
             status, answer = _post(base, bodies[0], token)
             if status != 200 or "allowed" not in answer:
                 raise RuntimeError(f"{name}: POST /api/v1/authz/check answered {status}: {answer}")
             drive(base, bodies, token, 2, connections)  # warm every worker
-            share_priority(url)
-            results[name] = drive(base, bodies, token, seconds, connections)
-    return HttpResult(results["bare"], results["authz"], workers, worker_class)
+        share_priority(url)
+        slices: dict[str, list[Load]] = {name: [] for name in bases}
+        for _ in range(rounds):
+            for name, base in bases.items():
+                slices[name].append(drive(base, bodies, token, seconds / rounds, connections))
+    return HttpResult(*(_combined(slices[name]) for name, _t in targets), workers, worker_class, rounds)
+
+
+def _combined(loads: list[Load]) -> Load:
+    requests = sum(load.requests for load in loads)
+    spent = sum(load.requests / load.per_second for load in loads if load.per_second)
+    return Load(requests / spent if spent else 0.0, requests, sum(load.errors for load in loads), loads[0].tool)
 
 
 def report_http(label: str, r: HttpResult, seconds: float, connections: int) -> bool:
     ok = r.ratio >= GOAL_HTTP_RATIO
     setting = (f"gunicorn {r.workers} {r.worker_class} workers, {r.bare.tool} 1 thread {connections} connections"
-               f" {seconds:g} s each")
+               f" {seconds:g} s each, in {r.rounds} alternating slices")
     print(f"  HTTP ({setting}; {machine()}):")
     for name, load in (("bare Flask JSON endpoint", r.bare), ("POST /api/v1/authz/check", r.authz)):
         print(f"    {name:<26} {load.per_second:9.1f} req/s  ({load.requests} requests, {load.errors} not 2xx)")

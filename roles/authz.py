@@ -63,6 +63,8 @@ class LeanCheck:
 
     def __init__(self, app: Flask, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
+        with app.app_context():
+            self.engine = db.engine  # the app's, made by Flask-SQLAlchemy's init_app
         self.path: str | None = None  # the view's URL, read from the URL map on the first request
         self.limit = min(MAX_BODY, app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY)
 
@@ -71,9 +73,8 @@ class LeanCheck:
             return self.wsgi_app(environ, start_response)
         body = _body(environ, self.limit)
         if body is not None:
-            try:
-                with self.app.app_context():
-                    payload = answer(body, environ.get("HTTP_AUTHORIZATION", ""))
+            try:  # no app context: the path needs only the engine and the catalog's copy
+                payload = answer(self.app, self.engine, body, environ.get("HTTP_AUTHORIZATION", ""))
             except Exception:  # the view answers (and reports) whatever went wrong here
                 self.app.logger.exception("authz check: the lean path failed; the view answers")
                 payload = None
@@ -128,16 +129,16 @@ def _body(environ, limit: int) -> object | None:
         return None
 
 
-def answer(body, header: str) -> dict | None:
+def answer(app: Flask, engine, body, header: str) -> dict | None:
     """The answer to an authz check this path can give; None to let the view answer."""
     if not _well_formed(body):
         return None
     username, permission, org = body["username"], body["permission"], body.get("org")
     digest = hashlib.sha256(header[7:].strip().encode("utf-8")).hexdigest()
-    rows = _read({"token_hash": digest, "username": username})
+    rows = _read(engine, {"token_hash": digest, "username": username})
     callers = [row for row in rows if row[0]]
     subjects = [row for row in rows if row[1]]
-    if not callers or not _caller_allowed(callers):
+    if not callers or not _caller_allowed(app, callers):
         return None
     if len({row[5] for row in subjects}) > 1:
         return None  # a username two users share: the view answers (as it always has)
@@ -145,15 +146,14 @@ def answer(body, header: str) -> dict | None:
         decision = access.Decision(False, f"No user has the username {username!r}.", "unknown_user")
     else:
         held = [row[_HELD:] for row in subjects]
-        decision = access.Access(subjects[0][5], held, cache.snapshot(held[0][-1])).decide(permission, org)
+        decision = access.Access(subjects[0][5], held, cache.snapshot_of(app, held[0][-1])).decide(permission, org)
     return {"allowed": decision.allowed, "reason": decision.reason, "code": decision.code,
             "username": username, "permission": permission, "org": org}
 
 
-def _read(params) -> list[tuple]:
+def _read(engine, params) -> list[tuple]:
     """The one statement, outside any transaction (one statement sees one instant), on a
     connection of the pool (a failure throws that connection away: it may be broken)."""
-    engine = db.engine
     pooled = engine.raw_connection()
     try:
         return _BOTH.rows_idle(pooled.driver_connection, engine.dialect, params)
@@ -170,7 +170,7 @@ def _well_formed(body) -> bool:
             and isinstance(body.get("permission"), str) and isinstance(body.get("org", ""), (str, type(None))))
 
 
-def _caller_allowed(rows) -> bool:
+def _caller_allowed(app: Flask, rows) -> bool:
     """The token is usable, its "last used" needs no update, and its user holds the check."""
     revoked_at, expires_at, last_used_at, user_id = rows[0][2:6]
     now = clock.now()
@@ -179,4 +179,4 @@ def _caller_allowed(rows) -> bool:
     if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
         return False
     held = [row[_HELD:] for row in rows]
-    return bool(access.Access(user_id, held, cache.snapshot(held[0][-1])).decide(CHECK_PERMISSION, None))
+    return bool(access.Access(user_id, held, cache.snapshot_of(app, held[0][-1])).decide(CHECK_PERMISSION, None))

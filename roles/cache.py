@@ -84,6 +84,16 @@ def snapshot(epoch: int | None = None, *, force: bool = False) -> Snapshot:
     return snap
 
 
+def snapshot_of(app, epoch: int | None) -> Snapshot:
+    """``app``'s copy as of ``epoch``, without an app context while the copy is current (the
+    authz check's lean path runs without one); rebuilt inside one when the epoch moved."""
+    snap = app.extensions.get("roles.snapshot")
+    if snap is not None and snap.epoch == epoch:
+        return snap
+    with app.app_context():
+        return snapshot(epoch)
+
+
 def forget() -> None:
     """Drop this app's copy and the request's memo (after this transaction changed either)."""
     current_app.extensions.pop("roles.snapshot", None)

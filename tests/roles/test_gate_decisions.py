@@ -122,7 +122,7 @@ def test_a_revoked_grant_is_refused_by_a_second_app_instance_on_its_next_check(d
     import roles.authz
     lean = []
     read = roles.authz._read
-    monkeypatch.setattr(roles.authz, "_read", lambda params: lean.append(1) or read(params))
+    monkeypatch.setattr(roles.authz, "_read", lambda *args: lean.append(1) or read(*args))
     first = demo
     second = _second_instance(make_app)
     g = grant("teacher", "eser.writer", "101")
