@@ -64,6 +64,9 @@ def _init_extensions(app: Flask) -> None:
     import workflows.models  # noqa: F401
 
 
+SQLITE_MMAP_BYTES = 1 << 30  # address space only; pages are read as they are touched
+
+
 def _sqlite_pragmas(app: Flask) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
@@ -80,6 +83,9 @@ def _sqlite_pragmas(app: Flask) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # read the file through a memory map (shared with the OS's page cache) rather than a
+        # 2 MB page cache per connection: a statewide report joins 264,000 grants to people
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 
 

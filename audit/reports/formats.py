@@ -11,8 +11,10 @@ import csv
 import datetime as _dt
 import io
 import json
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from audit.export import _cell
@@ -100,26 +102,58 @@ def csv_cell(value: Any) -> str:
     return _cell(text(value))
 
 
+_FIRST = operator.itemgetter(slice(0, 1))  # a text's first character ("" for "")
+# Values the csv module writes as text() would (a date-time would not: text() gives UTC minutes).
+_PLAIN = frozenset((str, type(None), int, float, bool, _dt.date))
+_TEXT = frozenset((str, type(None)))
+
+
+def _plain_and_inert(cells: list[tuple]) -> bool:
+    """Whether the csv module may write this batch as it is: every value of a plain type, and no
+    text that starts like a formula (checked a column at a time, in C)."""
+    for column in zip(*cells, strict=False):
+        types = set(map(type, column))
+        if not types <= _PLAIN:
+            return False
+        if str in types:
+            if not types <= _TEXT:
+                return False  # text mixed with numbers or dates: the careful path
+            if not _FORMULA_START.isdisjoint(map(_FIRST, filter(None, column))):
+                return False
+        elif int in types or float in types:
+            return False  # a negative number starts like a formula too
+    return True
+
+
 def csv_chunks(columns: tuple[str, ...], rows: Iterable[tuple], progress: Progress = _noop) -> Iterator[str]:
     """The header and rows as CSV text, a few hundred rows at a time (cells that would run as a
-    spreadsheet formula kept inert)."""
+    spreadsheet formula kept inert).
+
+    A statewide report is millions of cells, so a batch whose values are text, dates or empty and
+    whose text does not start like a formula (both checked a column at a time) is handed to the
+    csv module whole; any other batch is written a cell at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     width = len(columns)
     n = 0
     formula = _FORMULA_START
-    for n, row in enumerate(rows, 1):
-        # csv_cell, inline: one statewide report is millions of cells
-        writer.writerow([(("'" + v if v and v[0] in formula else v) if v.__class__ is str else csv_cell(v))
-                         for v in row[:width]])
-        if n % CHUNK == 0:
-            progress(n)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    progress(n)
-    yield buffer.getvalue()
+    rows = iter(rows)
+    while batch := list(islice(rows, CHUNK)):
+        n += len(batch)
+        cells = [row[:width] for row in batch]
+        if _plain_and_inert(cells):
+            writer.writerows(cells)
+        else:  # csv_cell, inline
+            writer.writerows([(("'" + v if v and v[0] in formula else v) if v.__class__ is str else csv_cell(v))
+                              for v in row] for row in cells)
+        progress(n)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if n == 0:
+        progress(0)
+        yield buffer.getvalue()
 
 
 def write_csv(meta: Meta, kind, rows, progress: Progress = _noop) -> bytes:

@@ -43,7 +43,7 @@ def write_xlsx(meta: Meta, kind, rows: Iterable[tuple], progress: Progress = _no
     from audit.reports import xlsx
     head, rows = _peek(rows)
     body, n = xlsx.write([*meta.lines(), ("Times", "UTC")], meta.title, meta.generated_by, kind.columns,
-                         _widths(kind, head), rows, progress, CHUNK)
+                         _widths(kind, head), rows, progress, CHUNK, kind.date_columns)
     meta.rows = n
     return body
 

@@ -119,11 +119,25 @@ def _sheet_head(widths: list[int], frozen: bool) -> str:
             f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>')
 
 
+def _as_date(value):
+    """A date column's value as a date: ISO text (as a database may give it) becomes a date or
+    a date-time; anything else is written as it is."""
+    if value.__class__ is str and value:
+        try:
+            return _dt.date.fromisoformat(value) if len(value) == 10 else clock.parse_iso(value)
+        except ValueError:
+            return value
+    return value
+
+
 def write(meta_lines: list[tuple[str, str]], title: str, author: str, columns: tuple[str, ...],
-          widths: list[int], rows: Iterable[tuple], progress, chunk: int = 500) -> tuple[bytes, int]:
-    """(the workbook, rows written)."""
+          widths: list[int], rows: Iterable[tuple], progress, chunk: int = 500,
+          date_columns: frozenset[str] = frozenset()) -> tuple[bytes, int]:
+    """(the workbook, rows written). Values of ``date_columns`` given as ISO text are written as
+    real dates too."""
     letters = _letters(len(columns))
     width = len(columns)
+    dates = frozenset(i for i, column in enumerate(columns) if column in date_columns)
     out = io.BytesIO()
     n = 0
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
@@ -137,7 +151,8 @@ def write(meta_lines: list[tuple[str, str]], title: str, author: str, columns: t
             for n, row in enumerate(rows, 1):
                 r = n + 1
                 parts.append(f'<row r="{r}">')
-                parts.extend(_value_cell(f"{letters[i]}{r}", v) for i, v in enumerate(row[:width]))
+                parts.extend(_value_cell(f"{letters[i]}{r}", _as_date(v) if i in dates else v)
+                             for i, v in enumerate(row[:width]))
                 parts.append("</row>")
                 if n % chunk == 0:
                     sheet.write(_clean("".join(parts)))
