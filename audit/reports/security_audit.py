@@ -102,7 +102,7 @@ def login_date(dialect_name: str):
     return type_coerce(func.date(login), String)
 
 
-def query(ids: set[int] | None, params: dict, roles: set[str] | None, dialect_name: str = "sqlite"):
+def query(ids: set[int] | None, params: dict, roles: set[str] | None, dialect_name: str):
     """Rows in the report's form — the columns, then the extras — finished by the database
     (empty text for a missing value, the status and its recommendation), so a statewide report's
     264,000 rows go to the writers as they come."""
