@@ -35,20 +35,17 @@ class Prepared:
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None, list]] = {}
         self._libpq: tuple[bytes, bytes, tuple[str, ...]] | None = None
 
-    def _processors(self, dialect) -> list:
-        processors = []
-        for i, column in enumerate(self.statement.selected_columns):
-            process = column.type.dialect_impl(dialect).result_processor(dialect, None)
-            if process is not None:
-                processors.append((i, process))
-        return processors
-
     def _for(self, dialect) -> tuple[str, tuple[str, ...] | None, list]:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             form = self.statement.compile(dialect=dialect)
+            processors = []
+            for i, column in enumerate(self.statement.selected_columns):
+                process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+                if process is not None:
+                    processors.append((i, process))
             positional = tuple(form.positiontup) if form.positiontup else None
-            compiled = self._compiled[dialect.name] = (form.string, positional, self._processors(dialect))
+            compiled = self._compiled[dialect.name] = (form.string, positional, processors)
         return compiled
 
     def _for_libpq(self, dialect) -> tuple[bytes, bytes, tuple[str, ...]]:
